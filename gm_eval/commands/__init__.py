@@ -1,0 +1,1 @@
+"""Subcommands of the ``gm-eval`` command line beyond synth and validate."""
