@@ -1,0 +1,415 @@
+"""Readers for the tables of a data directory (CSV, XLSX, Parquet).
+
+Readers return every cell as text (``NaN`` where blank) under the contract's
+column names, indexed by the row number the user sees in their file (the
+header is row 1, so the first data row is row 2; for Parquet, which has no
+header row, the first record is row 1). Typing and checking is the job of
+:mod:`gm_eval.validate`. Columns the contract does not know are dropped here
+and never carried further: they may hold names, phone numbers or free text.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gm_eval.contract import TABLE_ORDER, TABLES
+from gm_eval.errors import InputError
+from gm_eval.io.mapping import Mapping, TableMapping, load_mapping
+
+__all__ = ["RawTable", "FileProblem", "find_table_files", "read_table_file", "read_data_dir"]
+
+SUFFIXES = (".csv", ".xlsx", ".parquet")
+
+#: Largest data directory file we agree to read (bytes).
+MAX_FILE_BYTES = 2 * 1024**3
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """A problem found while reading a file (before any typing)."""
+
+    row: int | None
+    column: str | None
+    value: str | None
+    problem: str
+    expected: str = ""
+    severity: str = "error"
+
+
+@dataclass
+class RawTable:
+    """One table as read from the user's file, before typing.
+
+    Parameters
+    ----------
+    name : str
+        Contract table name.
+    file : str
+        File name shown in messages.
+    path : pathlib.Path
+        Absolute path of the file.
+    sha256 : str
+        Digest of the file's bytes.
+    frame : DataFrame
+        Text cells (``NaN`` for blank) under contract column names, indexed by
+        the user's row number.
+    source_columns : dict
+        Contract column name to the user's column name (for messages).
+    dropped_columns : list of str
+        The user's columns that the contract does not know (dropped).
+    problems : list of FileProblem
+        Structural problems found while reading.
+    mapping : TableMapping
+        The mapping applied.
+    """
+
+    name: str
+    file: str
+    path: Path
+    sha256: str
+    frame: pd.DataFrame
+    source_columns: dict[str, str] = field(default_factory=dict)
+    dropped_columns: list[str] = field(default_factory=list)
+    problems: list[FileProblem] = field(default_factory=list)
+    mapping: TableMapping = field(default_factory=TableMapping)
+
+    def column_label(self, column: str) -> str:
+        """How to name ``column`` to the user: their header, and ours when renamed."""
+        theirs = self.source_columns.get(column, column)
+        return column if theirs == column else f"{theirs} ({column})"
+
+
+# ----------------------------------------------------------------------------- finding
+def find_table_files(data_dir: str | Path, mapping: Mapping | None = None) -> dict[str, Path]:
+    """Locate the file of every table present in ``data_dir``.
+
+    A table's file is named by the mapping (``tables.<name>.file``) or is
+    ``<name>.csv``, ``<name>.xlsx`` or ``<name>.parquet`` (case-insensitive).
+
+    Raises
+    ------
+    gm_eval.errors.InputError
+        When the directory is missing, a mapped file is missing, or a table has
+        more than one candidate file.
+    """
+    d = Path(data_dir)
+    if not d.exists():
+        raise InputError(f"data directory {d}: not found")
+    if not d.is_dir():
+        raise InputError(f"data directory {d}: not a directory")
+    mapping = mapping or Mapping()
+    entries = {p.name.lower(): p for p in d.iterdir() if p.is_file()}
+    found: dict[str, Path] = {}
+    for name in TABLE_ORDER:
+        tm = mapping.for_table(name)
+        if tm.file:
+            rel = Path(tm.file)
+            if rel.is_absolute() or ".." in rel.parts:
+                raise InputError(f"mapping: file {tm.file!r} for table {name} must be a plain "
+                                 f"file name inside {d}")
+            p = d / rel
+            if not p.is_file():
+                raise InputError(f"mapping names {tm.file!r} for table {name}, "
+                                 f"but {p} does not exist")
+            found[name] = p
+            continue
+        candidates = [entries[name + s] for s in SUFFIXES if name + s in entries]
+        if len(candidates) > 1:
+            raise InputError(f"table {name}: several files in {d} "
+                             f"({', '.join(p.name for p in candidates)}); keep one")
+        if candidates:
+            found[name] = candidates[0]
+    return found
+
+
+# ----------------------------------------------------------------------------- cells
+def _cell_text(v) -> str | float:
+    """One spreadsheet/parquet cell as text; blank as NaN."""
+    if v is None:
+        return np.nan
+    if isinstance(v, float):
+        if math.isnan(v):
+            return np.nan
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    if isinstance(v, bool | np.bool_):
+        return "true" if v else "false"
+    if isinstance(v, int | np.integer):
+        return str(int(v))
+    if isinstance(v, pd.Timestamp | dt.datetime):
+        if pd.isna(v):
+            return np.nan
+        if (v.hour, v.minute, v.second, v.microsecond) == (0, 0, 0, 0):
+            return v.strftime("%Y-%m-%d")
+        return v.strftime("%Y-%m-%dT%H:%M:%S")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, dt.time):
+        return v.isoformat()
+    s = str(v)
+    return s if s.strip() else np.nan
+
+
+def _series_text(s: pd.Series) -> pd.Series:
+    """A column of native values (numbers, dates, booleans) as text, vectorised where possible."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        s2 = s.dt.tz_convert(None) if getattr(s.dt, "tz", None) is not None else s
+        midnight = s2.isna() | (s2 == s2.dt.normalize())
+        fmt = "%Y-%m-%d" if bool(midnight.all()) else "%Y-%m-%dT%H:%M:%S"
+        out = s2.dt.strftime(fmt)
+        return out.astype(object).where(s2.notna(), np.nan)
+    if pd.api.types.is_bool_dtype(s):
+        return s.map({True: "true", False: "false"}).astype(object).where(s.notna(), np.nan)
+    if pd.api.types.is_integer_dtype(s):
+        return s.astype("Int64").astype(str).astype(object).where(s.notna(), np.nan)
+    if pd.api.types.is_string_dtype(s) and not pd.api.types.is_object_dtype(s):
+        out = s.astype(object)
+        return out.where(out.notna() & (out.astype(str).str.strip() != ""), np.nan)
+    return s.map(_cell_text).astype(object)
+
+
+# ----------------------------------------------------------------------------- readers
+def _decode(data: bytes, file: str, encoding: str | None) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    enc = encoding or "utf-8-sig"
+    try:
+        return data.decode(enc)
+    except LookupError:
+        raise InputError(f"{file}: unknown encoding {enc!r} in the mapping file") from None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        bad = data[exc.start:exc.start + 1].hex()
+        raise InputError(
+            f"{file}, line {line}: the file is not {enc.replace('-sig', '')} text "
+            f"(byte 0x{bad} at offset {exc.start}). Save it as 'CSV UTF-8' from your "
+            "spreadsheet, or name its encoding in the mapping file "
+            "(for example `encoding: cp1252` or `latin-1`)."
+        ) from None
+
+
+def _sniff_delimiter(header_line: str) -> str:
+    counts = {d: header_line.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > 0 else ","
+
+
+def _read_csv(path: Path, data: bytes, tm: TableMapping) -> tuple[pd.DataFrame, list[FileProblem]]:
+    text = _decode(data, path.name, tm.encoding)
+    if "\x00" in text:
+        raise InputError(f"{path.name}: contains NUL bytes; it is not a text CSV file "
+                         "(if it is a spreadsheet, give it the .xlsx extension)")
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    if not first_line.strip():
+        raise InputError(f"{path.name}: the file is empty (no header row)")
+    delim = tm.delimiter or _sniff_delimiter(first_line)
+    header = next(csv.reader([first_line], delimiter=delim))
+    header = [h.strip() for h in header]
+    problems: list[FileProblem] = []
+    seen: dict[str, int] = {}
+    for i, h in enumerate(header):
+        if h == "":
+            problems.append(FileProblem(1, f"column {i + 1}", None, "header cell is blank",
+                                        "a column name", "error"))
+        elif h in seen:
+            raise InputError(f"{path.name}, row 1: column {h!r} appears twice "
+                             f"(columns {seen[h] + 1} and {i + 1})")
+        seen[h] = i
+    # Field counts per record, to report ragged rows with the row number a user sees.
+    n_fields = len(header)
+    lens = np.fromiter((len(r) for r in csv.reader(io.StringIO(text), delimiter=delim)),
+                       dtype=np.int64)
+    blank = lens == 0
+    bad = np.flatnonzero((lens != n_fields) & ~blank & (np.arange(len(lens)) > 0))
+    for i in bad[:50]:
+        problems.append(FileProblem(int(i) + 1, None, None,
+                                    f"row has {int(lens[i])} fields but the header has {n_fields}",
+                                    f"{n_fields} fields separated by {delim!r}"))
+    if len(bad) > 50:
+        problems.append(FileProblem(None, None, None,
+                                    f"{len(bad) - 50} more rows with the wrong number of fields"))
+    if len(bad):
+        return pd.DataFrame(columns=header), problems
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False,
+                         na_values=[""], skip_blank_lines=False, header=0, names=header,
+                         engine="c")
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise InputError(f"{path.name}: cannot be parsed as CSV ({exc})") from None
+    df.index = np.arange(2, len(df) + 2)
+    # Blank cells are NaN already; whitespace-only cells are blanked when typed.
+    df = df.dropna(how="all")
+    return df, problems
+
+
+def _read_xlsx(path: Path, tm: TableMapping) -> tuple[pd.DataFrame, list[FileProblem]]:
+    try:
+        import openpyxl  # noqa: F401
+    except ImportError:  # pragma: no cover
+        raise InputError("reading .xlsx needs openpyxl (pip install openpyxl)") from None
+    try:
+        book = pd.ExcelFile(path, engine="openpyxl")
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, ...
+        raise InputError(f"{path.name}: not a readable .xlsx workbook ({exc})") from None
+    with book:
+        sheet = tm.sheet if tm.sheet is not None else book.sheet_names[0]
+        if sheet not in book.sheet_names:
+            raise InputError(f"{path.name}: no sheet {sheet!r} (sheets: {', '.join(book.sheet_names)})")
+        df = book.parse(sheet, dtype=object, header=0)
+    header = [str(c).strip() for c in df.columns]
+    problems = []
+    for i, h in enumerate(header):
+        if h.startswith("Unnamed:") and df.iloc[:, i].isna().all():
+            continue
+        if h.startswith("Unnamed:"):
+            problems.append(FileProblem(1, f"column {i + 1}", None, "header cell is blank",
+                                        "a column name"))
+    keep = [i for i, h in enumerate(header) if not h.startswith("Unnamed:")]
+    df = df.iloc[:, keep]
+    df.columns = [header[i] for i in keep]
+    df = df.apply(_series_text) if len(df) else df.astype(object)
+    df.index = np.arange(2, len(df) + 2)
+    return df.dropna(how="all"), problems
+
+
+def _read_parquet(path: Path) -> tuple[pd.DataFrame, list[FileProblem]]:
+    try:
+        df = pd.read_parquet(path)
+    except Exception as exc:
+        raise InputError(f"{path.name}: not a readable Parquet file ({exc})") from None
+    df = df.reset_index(drop=True)
+    df.columns = [str(c).strip() for c in df.columns]
+    df = df.apply(_series_text) if len(df) else df.astype(object)
+    df.index = np.arange(1, len(df) + 1)
+    return df, []
+
+
+def read_table_file(name: str, path: str | Path, mapping: Mapping | TableMapping | None = None
+                    ) -> RawTable:
+    """Read one table's file and apply its mapping.
+
+    Parameters
+    ----------
+    name : str
+        Contract table name.
+    path : path-like
+        The file (``.csv``, ``.xlsx`` or ``.parquet``).
+    mapping : Mapping or TableMapping, optional
+
+    Returns
+    -------
+    RawTable
+
+    Raises
+    ------
+    gm_eval.errors.InputError
+        When the file cannot be read at all (missing, empty, wrong encoding,
+        not a workbook). Row-level problems are returned in ``problems``.
+    """
+    table = TABLES[name]
+    path = Path(path)
+    if isinstance(mapping, Mapping) or mapping is None:
+        tm = (mapping or Mapping()).for_table(name)
+    else:
+        tm = mapping
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"{path.name}: {size:,} bytes is larger than {MAX_FILE_BYTES:,}")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a file") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    sha = hashlib.sha256(data).hexdigest()
+    if not data.strip():
+        raise InputError(f"{path.name}: the file is empty (no header row)")
+    suffix = path.suffix.lower()
+    if suffix == ".csv" or suffix in (".txt", ".tsv"):
+        df, problems = _read_csv(path, data, tm)
+    elif suffix in (".xlsx", ".xlsm"):
+        workbook_reader = _self_assessment_workbook_reader(name, path)
+        if workbook_reader is not None:
+            df, problems = workbook_reader, []
+        else:
+            df, problems = _read_xlsx(path, tm)
+    elif suffix == ".parquet":
+        df, problems = _read_parquet(path)
+    else:
+        raise InputError(f"{path.name}: unsupported file type {suffix!r} "
+                         "(use .csv, .xlsx or .parquet)")
+    del data
+    # Rename the user's columns to ours; drop the ones we do not know.
+    known = set(table.column_names)
+    rename = {theirs: ours for theirs, ours in tm.columns.items() if theirs in df.columns}
+    df = df.rename(columns=rename)
+    source_columns = {ours: theirs for theirs, ours in rename.items()}
+    dupes = [c for c in set(df.columns) if list(df.columns).count(c) > 1]
+    if dupes:
+        raise InputError(f"{path.name}: after mapping, column(s) {sorted(dupes)} appear twice; "
+                         "map only one of your columns to each contract column")
+    dropped = [c for c in df.columns if c not in known]
+    df = df[[c for c in df.columns if c in known]]
+    for col, value in tm.constants.items():
+        if col in df.columns:
+            raise InputError(f"mapping: {name}.constants sets {col!r}, but {path.name} "
+                             "already has that column")
+        df[col] = value
+        source_columns[col] = f"constant {col}"
+    # Value recodes and multi-value separators, on text.
+    for col, rec in tm.values.items():
+        if col in df.columns:
+            key = df[col].str.strip().str.lower()
+            df[col] = key.map(rec).where(key.isin(list(rec)), df[col])
+    for col, sep in tm.split.items():
+        if col in df.columns and sep != ";":
+            df[col] = df[col].str.split(sep).map(
+                lambda parts: ";".join(p.strip() for p in parts) if isinstance(parts, list) else parts)
+    return RawTable(name=name, file=path.name, path=path.resolve(), sha256=sha, frame=df,
+                    source_columns=source_columns, dropped_columns=dropped,
+                    problems=problems, mapping=tm)
+
+
+def _self_assessment_workbook_reader(name: str, path: Path) -> pd.DataFrame | None:
+    """Read a filled self-assessment workbook written by ``gm-eval self-assessment template``."""
+    if name != "self_assessment":
+        return None
+    try:
+        from gm_eval import selfassess_workbook
+    except ImportError:
+        return None
+    is_template = getattr(selfassess_workbook, "is_template_workbook", None)
+    if is_template is None or not is_template(path):
+        return None
+    df = selfassess_workbook.read_workbook(path)
+    df = df.astype(object).where(df.notna(), np.nan)
+    df.index = np.arange(1, len(df) + 1)
+    return df
+
+
+def read_data_dir(data_dir: str | Path, mapping=None) -> dict[str, RawTable]:
+    """Read every table present in ``data_dir``.
+
+    Parameters
+    ----------
+    data_dir : path-like
+    mapping : path, dict or Mapping, optional
+
+    Returns
+    -------
+    dict of str to RawTable
+        Present tables in contract order.
+    """
+    m = load_mapping(mapping)
+    files = find_table_files(data_dir, m)
+    return {name: read_table_file(name, path, m) for name, path in files.items()}

@@ -1,0 +1,677 @@
+"""Validation: type every column, check every table and the links between them.
+
+All problems are collected at once and reported with the file, the row number
+as the user sees it, the column (the user's own header when a mapping renamed
+it), the offending value and what was expected. Errors stop the run; warnings
+(for example an optional table absent) are listed and the run goes on.
+
+Value checks (allowed categories, ranges, patterns, required values) are
+pandera schemas generated from :mod:`gm_eval.contract`; typing (dates,
+booleans, numbers) and cross-table checks are written here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from gm_eval.contract import TABLE_ORDER, TABLES, Column, Table
+from gm_eval.errors import InputError, ValidationFailed
+from gm_eval.evidence import Evidence, SourceFile
+from gm_eval.io.mapping import Mapping, TableMapping, load_mapping
+from gm_eval.io.readers import RawTable, find_table_files, read_table_file
+
+__all__ = [
+    "Problem",
+    "ValidationReport",
+    "check_data_dir",
+    "validate_tables",
+    "load",
+    "schema_for",
+]
+
+#: Details kept per (table, column, problem); the rest are counted.
+MAX_DETAILS_PER_KIND = 20
+MAX_TEXT = 256
+TRUE_WORDS = ("true", "yes", "1", "y", "t")
+FALSE_WORDS = ("false", "no", "0", "n", "f")
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
+_SERIAL = re.compile(r"^\d{4,5}(?:\.\d+)?$")
+_CODE = re.compile(r"^[a-z0-9_]+$")
+MIN_DATE = pd.Timestamp("1990-01-01")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in the input.
+
+    Parameters
+    ----------
+    severity : {'error', 'warning'}
+    table : str
+        Contract table name.
+    file : str
+        The user's file name (blank when the table is absent).
+    row : int or None
+        Row number as the user sees it (header = row 1), ``None`` for a file-wide problem.
+    column : str or None
+        Column as named in the user's file (with the contract name when renamed).
+    value : str or None
+        The offending value, shortened.
+    problem : str
+        What is wrong.
+    expected : str
+        What was expected instead.
+    """
+
+    severity: str
+    table: str
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    problem: str
+    expected: str = ""
+
+    def format(self) -> str:
+        """One readable line: ``file, row R, column C: value 'v' problem (expected ...)``."""
+        where = [self.file or f"({self.table})"]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column}")
+        msg = ", ".join(where) + ": "
+        if self.value is not None:
+            msg += f"value {_show(self.value)} "
+        msg += self.problem
+        if self.expected:
+            msg += f" (expected {self.expected})"
+        return msg
+
+
+def _show(value) -> str:
+    s = str(value)
+    s = s.encode("unicode_escape").decode("ascii") if not s.isprintable() else s
+    if len(s) > 60:
+        s = s[:57] + "..."
+    return repr(s)
+
+
+@dataclass
+class ValidationReport:
+    """Every problem found, with counts beyond the details kept.
+
+    Attributes
+    ----------
+    problems : list of Problem
+        Detailed problems (at most ``MAX_DETAILS_PER_KIND`` per table, column and problem).
+    omitted : Counter
+        Further occurrences not detailed, by (severity, file, column, problem).
+    rows : dict
+        Data rows read per table.
+    files : dict
+        File name per present table.
+    as_of : pandas.Timestamp or None
+        The evaluation date used.
+    """
+
+    problems: list[Problem] = field(default_factory=list)
+    omitted: Counter = field(default_factory=Counter)
+    rows: dict[str, int] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    as_of: pd.Timestamp | None = None
+
+    @property
+    def errors(self) -> list[Problem]:
+        """Detailed problems of severity error."""
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """Detailed problems of severity warning."""
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def n_errors(self) -> int:
+        """All errors, detailed or counted."""
+        return len(self.errors) + sum(n for k, n in self.omitted.items() if k[0] == "error")
+
+    @property
+    def n_warnings(self) -> int:
+        """All warnings, detailed or counted."""
+        return len(self.warnings) + sum(n for k, n in self.omitted.items() if k[0] == "warning")
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error (warnings allowed)."""
+        return self.n_errors == 0
+
+    def add(self, p: Problem, seen: Counter | None = None) -> None:
+        """Record a problem, keeping details only up to the per-kind limit."""
+        key = (p.severity, p.file, p.column, p.problem)
+        if seen is not None:
+            seen[key] += 1
+            if seen[key] > MAX_DETAILS_PER_KIND:
+                self.omitted[key] += 1
+                return
+        self.problems.append(p)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Detailed problems as a DataFrame (one row each)."""
+        cols = ["severity", "table", "file", "row", "column", "value", "problem", "expected"]
+        return pd.DataFrame([[getattr(p, c) for c in cols] for p in self.problems], columns=cols)
+
+    def summary_frame(self) -> pd.DataFrame:
+        """Counts per table, column and problem, without any cell value (safe to publish)."""
+        c: Counter = Counter()
+        for p in self.problems:
+            c[(p.severity, p.table, p.column or "", p.problem if p.value is None else
+               re.sub(r"'.*?'", "'…'", p.problem))] += 1
+        for (sev, file, col, prob), n in self.omitted.items():
+            table = next((t for t, f in self.files.items() if f == file), "")
+            c[(sev, table, col or "", prob)] += n
+        rows = [dict(severity=s, table=t, column=col, problem=pr, count=n)
+                for (s, t, col, pr), n in sorted(c.items())]
+        return pd.DataFrame(rows, columns=["severity", "table", "column", "problem", "count"])
+
+    def format(self, max_problems: int = 200) -> str:
+        """The readable report printed by ``gm-eval validate``."""
+        lines = []
+        if self.files:
+            lines.append("tables read: " + ", ".join(
+                f"{t} ({self.files[t]}, {self.rows.get(t, 0):,} rows)" for t in self.files))
+        if self.as_of is not None:
+            lines.append(f"as of: {self.as_of.date().isoformat()}")
+        for sev in ("error", "warning"):
+            items = [p for p in self.problems if p.severity == sev]
+            if not items:
+                continue
+            lines.append(f"{sev.upper()}S:" if sev == "error" else "WARNINGS:")
+            for p in items[:max_problems]:
+                lines.append("  " + p.format())
+            if len(items) > max_problems:
+                lines.append(f"  ... and {len(items) - max_problems} more detailed {sev}s")
+            for (s, file, col, prob), n in sorted(self.omitted.items(), key=str):
+                if s == sev:
+                    where = f"{file}, column {col}" if col else file
+                    lines.append(f"  ... and {n:,} more in {where}: {prob}")
+        verdict = ("valid" if self.ok else "INVALID") + (
+            f": {self.n_errors:,} error(s), {self.n_warnings:,} warning(s)")
+        lines.append(verdict)
+        return "\n".join(lines)
+
+
+# ------------------------------------------------------------------- pandera schemas
+_SCHEMAS: dict[str, pa.DataFrameSchema] = {}
+
+
+def _checks(c: Column) -> list[pa.Check]:
+    checks = []
+    if c.kind == "enum":
+        checks.append(pa.Check.isin(list(c.values)))
+    if c.kind in ("int", "likert") and (c.min is not None or c.max is not None):
+        lo = -np.inf if c.min is None else c.min
+        hi = np.inf if c.max is None else c.max
+        checks.append(pa.Check.in_range(lo, hi))
+    if c.kind in ("id", "str") and c.pattern:
+        checks.append(pa.Check.str_matches(c.pattern))
+    if c.kind in ("id", "str", "multi"):
+        checks.append(pa.Check.str_length(max_value=MAX_TEXT))
+    return checks
+
+
+def _pattern_words(pattern: str) -> str:
+    if pattern == r"^[A-Z]{2}$":
+        return "a two-letter ISO 3166-1 country code such as TH"
+    return "letters, digits, '_', '.' or '-' only, 1 to 64 characters"
+
+
+def schema_for(table: Table) -> pa.DataFrameSchema:
+    """The pandera schema of one contract table (value checks on typed columns).
+
+    Columns are not required by the schema (presence is checked earlier, with a
+    clearer message); types are not checked (typing is done by the parser).
+    """
+    if table.name not in _SCHEMAS:
+        cols = {
+            c.name: pa.Column(None, checks=_checks(c), nullable=c.nullable, required=False)
+            for c in table.columns if c.kind != "text"
+        }
+        _SCHEMAS[table.name] = pa.DataFrameSchema(cols, name=table.name, coerce=False)
+    return _SCHEMAS[table.name]
+
+
+# ------------------------------------------------------------------------- typing
+def _unique_map(s: pd.Series, func) -> pd.Series:
+    """Apply ``func`` to the distinct values of ``s`` only (fast on long, repetitive columns)."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    mapped = np.array([func(u) for u in uniques] + [np.nan], dtype=object)
+    return pd.Series(mapped[codes], index=s.index, dtype=object)
+
+
+def _clean_text(s: pd.Series) -> pd.Series:
+    def f(v):
+        v = str(v).strip()
+        return v if v else np.nan
+    return _unique_map(s, f)
+
+
+class _Typer:
+    """Types the columns of one raw table, recording problems."""
+
+    def __init__(self, raw: RawTable, report: ValidationReport, seen: Counter):
+        self.raw = raw
+        self.report = report
+        self.seen = seen
+        self.tm: TableMapping = raw.mapping
+
+    def problem(self, rows, column, values, problem, expected, severity="error"):
+        label = self.raw.column_label(column) if column else None
+        for r, v in zip(rows, values, strict=False):
+            self.report.add(Problem(severity, self.raw.name, self.raw.file,
+                                    None if r is None else int(r), label,
+                                    None if v is None or (isinstance(v, float) and np.isnan(v))
+                                    else str(v), problem, expected), self.seen)
+
+    def bad(self, s_raw: pd.Series, mask: pd.Series, column: str, problem: str, expected: str):
+        if bool(mask.any()):
+            idx = s_raw.index[mask.to_numpy()]
+            self.problem(idx, column, s_raw[mask].tolist(), problem, expected)
+
+    def type_column(self, c: Column, s: pd.Series) -> pd.Series:
+        s = _clean_text(s)
+        kind = c.kind
+        if kind in ("id", "str"):
+            return s
+        if kind == "enum":
+            norm = _unique_map(s, lambda v: re.sub(r"[\s\-]+", "_", str(v).strip().lower()))
+            return norm
+        if kind == "multi":
+            def f(v):
+                parts = [p.strip().lower().replace(" ", "_") for p in str(v).split(";")]
+                return ";".join(p for p in parts if p) or np.nan
+            out = _unique_map(s, f)
+            bad = out.notna() & ~out.fillna("").str.split(";").map(
+                lambda ps: all(_CODE.match(p) for p in ps) if ps != [""] else True)
+            self.bad(s, bad, c.name, "is not a list of codes",
+                     "lower-case codes separated by ';', e.g. school;income_support")
+            return out.where(~bad, np.nan)
+        if kind in ("int", "likert"):
+            num = pd.to_numeric(s, errors="coerce")
+            bad = s.notna() & (num.isna() | (num.notna() & (num % 1 != 0)))
+            self.bad(s, bad, c.name, "is not a whole number",
+                     "a whole number" if kind == "int" else "a whole number from 1 to 5")
+            return num.where(~bad).astype("Float64").round().astype("Int64")
+        if kind == "bool":
+            t = set(TRUE_WORDS) | set(self.tm.true_words)
+            f_ = set(FALSE_WORDS) | set(self.tm.false_words)
+
+            def fb(v):
+                w = str(v).strip().lower()
+                w = w[:-2] if w.endswith(".0") else w
+                return True if w in t else False if w in f_ else "?"
+            out = _unique_map(s, fb)
+            bad = out.eq("?").fillna(False).astype(bool)
+            self.bad(s, bad, c.name, "is not a yes/no value",
+                     "true/false, yes/no or 1/0" + (
+                         " (or the words in the mapping file)" if self.tm.true_words else ""))
+            return out.where(~bad, np.nan).astype("boolean")
+        if kind == "date":
+            return self.type_date(c, s)
+        if kind == "text":
+            return s.notna().astype("boolean")
+        raise ValueError(f"unknown column kind {kind!r}")  # pragma: no cover
+
+    def type_date(self, c: Column, s: pd.Series) -> pd.Series:
+        fmt = self.tm.date_format(c.name)
+        out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+        if s.notna().sum() == 0:
+            return out
+        text = s.dropna().astype(str)
+        if fmt:
+            parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+            expected = f"a date in the mapping file's format {fmt!r}"
+        else:
+            iso = text.str.match(_ISO_DATE)
+            parsed = pd.to_datetime(text.where(iso).str.slice(0, 10), format="%Y-%m-%d",
+                                    errors="coerce")
+            expected = "a date as YYYY-MM-DD (or declare your format under 'dates' in a mapping file)"
+        serial = parsed.isna() & text.str.match(_SERIAL)
+        if bool(serial.any()):
+            days = pd.to_numeric(text[serial], errors="coerce")
+            parsed[serial] = EXCEL_EPOCH + pd.to_timedelta(np.floor(days), unit="D")
+        parsed = parsed.dt.tz_localize(None) if getattr(parsed.dt, "tz", None) else parsed
+        parsed = parsed.dt.normalize().astype("datetime64[ns]")
+        bad = parsed.isna()
+        self.bad(text, bad, c.name, "is not a date", expected)
+        implausible = parsed.notna() & (parsed < MIN_DATE)
+        self.bad(text, implausible, c.name, "is before 1990", "a date from 1990 on")
+        out.loc[parsed.index] = parsed.where(~implausible)
+        return out
+
+
+# ------------------------------------------------------------------------- checks
+def _type_table(raw: RawTable, report: ValidationReport, seen: Counter) -> pd.DataFrame | None:
+    t = TABLES[raw.name]
+    for fp in raw.problems:
+        report.add(Problem(fp.severity, raw.name, raw.file, fp.row, fp.column, fp.value,
+                           fp.problem, fp.expected), seen)
+    if any(fp.severity == "error" for fp in raw.problems):
+        return None
+    if raw.dropped_columns:
+        names = ", ".join(repr(c) for c in raw.dropped_columns[:12])
+        more = f" and {len(raw.dropped_columns) - 12} more" if len(raw.dropped_columns) > 12 else ""
+        report.add(Problem("warning", raw.name, raw.file, None, None, None,
+                           f"columns not in the data contract are ignored and never reach any "
+                           f"output: {names}{more}"))
+    missing = [c for c in t.columns if c.required and c.name not in raw.frame.columns]
+    for c in missing:
+        theirs = raw.mapping.source_name(c.name)
+        hint = f" (mapped from {theirs!r})" if theirs != c.name else ""
+        report.add(Problem("error", raw.name, raw.file, 1, c.name, None,
+                           f"required column is missing{hint}",
+                           "a header cell named " + c.name + " (or a mapping to it)"))
+    if missing:
+        return None
+    typer = _Typer(raw, report, seen)
+    df = raw.frame
+    typed = {}
+    for c in t.columns:
+        if c.name not in df.columns:
+            continue
+        typed[c.name if c.kind != "text" else f"{c.name}_provided"] = typer.type_column(c, df[c.name])
+    out = pd.DataFrame(typed, index=df.index)
+    # pandera value checks
+    schema = schema_for(t)
+    try:
+        schema.validate(out, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        fc = exc.failure_cases
+        fc = fc[fc["column"].isin(out.columns) & fc["index"].notna()]
+        for rec in fc.itertuples(index=False):
+            col = t.column(rec.column)
+            is_null = rec.failure_case is None or (isinstance(rec.failure_case, float)
+                                                   and np.isnan(rec.failure_case))
+            row = int(rec.index)
+            raw_value = df.at[row, col.name] if col.name in df.columns else rec.failure_case
+            if is_null or str(rec.check).startswith("not_nullable"):
+                if col.name in df.columns and pd.notna(df.at[row, col.name]) and str(
+                        df.at[row, col.name]).strip():
+                    continue  # unparseable, reported already
+                typer.problem([row], col.name, [None], "is blank", "a value: this column is required")
+                continue
+            expected = _check_message(col, str(rec.check))
+            typer.problem([row], col.name, [raw_value], _check_problem(col, str(rec.check)), expected)
+    # Uniqueness of the table's key.
+    key = [k for k in t.key if k in out.columns]
+    if key and len(out):
+        kdf = out[key]
+        dup = kdf.duplicated(keep=False) & kdf.notna().all(axis=1)
+        if bool(dup.any()):
+            first = kdf[dup].reset_index().groupby(key, dropna=False)["index"].transform("min")
+            later = kdf[dup].reset_index().assign(first=first.to_numpy())
+            later = later[later["index"] != later["first"]]
+            kcol = key[-1]
+            for rec in later.itertuples(index=False):
+                d = rec._asdict()
+                typer.problem([d["index"]], kcol, [d[kcol]],
+                              f"duplicates row {d['first']}" + (
+                                  f" (same {', '.join(key)})" if len(key) > 1 else ""),
+                              "a unique " + " + ".join(key))
+    return out
+
+
+def _check_problem(col: Column, check: str) -> str:
+    if check.startswith("isin"):
+        return "is not an allowed value"
+    if check.startswith("in_range"):
+        return "is out of range"
+    if check.startswith("str_matches"):
+        return "has characters or a form that is not allowed"
+    if check.startswith("str_length"):
+        return "is too long"
+    return f"fails check {check}"
+
+
+def _check_message(col: Column, check: str) -> str:
+    if check.startswith("isin"):
+        return "one of: " + ", ".join(col.values)
+    if check.startswith("in_range"):
+        return f"a whole number from {col.min:g} to {col.max:g}"
+    if check.startswith("str_matches"):
+        return _pattern_words(col.pattern or "")
+    if check.startswith("str_length"):
+        return f"at most {MAX_TEXT} characters"
+    return check
+
+
+def _cross_checks(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable],
+                  report: ValidationReport, seen: Counter, as_of_given: pd.Timestamp | None,
+                  today: pd.Timestamp) -> pd.Timestamp:
+    def emit(name, rows, column, values, problem, expected, severity="error"):
+        _Typer(raws[name], report, seen).problem(rows, column, values, problem, expected, severity)
+
+    mech = typed.get("mechanisms")
+    known = set(mech["mechanism_id"].dropna()) if mech is not None else None
+    for name, df in typed.items():
+        t = TABLES[name]
+        if name != "mechanisms" and known is not None and "mechanism_id" in df.columns:
+            bad = df["mechanism_id"].notna() & ~df["mechanism_id"].isin(known)
+            if bool(bad.any()):
+                emit(name, df.index[bad], "mechanism_id", df.loc[bad, "mechanism_id"],
+                     "is not a mechanism_id of the mechanisms table",
+                     "an id listed in mechanisms")
+        for early, late in t.date_order:
+            if early in df.columns and late in df.columns:
+                bad = df[early].notna() & df[late].notna() & (df[late] < df[early])
+                if bool(bad.any()):
+                    emit(name, df.index[bad], late, df.loc[bad, late].dt.date.astype(str),
+                         f"is before {early}", f"{late} on or after {early}")
+    # Follow-ups must belong to an identified child, on or after identification.
+    ch, fu = typed.get("clms_children"), typed.get("clms_followups")
+    if fu is not None and len(fu):
+        if ch is not None:
+            keys = ch.drop_duplicates(["mechanism_id", "child_id"]).set_index(
+                ["mechanism_id", "child_id"])["identified_at"]
+            idx = pd.MultiIndex.from_frame(fu[["mechanism_id", "child_id"]])
+            ident = pd.Series(keys.reindex(idx).to_numpy(), index=fu.index)
+            unknown = fu["child_id"].notna() & ~idx.isin(keys.index)
+            if bool(unknown.any()):
+                emit("clms_followups", fu.index[unknown], "child_id", fu.loc[unknown, "child_id"],
+                     "is not a child of clms_children for this mechanism",
+                     "a child_id listed in clms_children")
+            early = ident.notna() & fu["visit_date"].notna() & (fu["visit_date"] < ident)
+            if bool(early.any()):
+                emit("clms_followups", fu.index[early], "visit_date",
+                     fu.loc[early, "visit_date"].dt.date.astype(str),
+                     "is before the child was identified", "a visit on or after identified_at")
+        else:
+            report.add(Problem("error", "clms_followups", raws["clms_followups"].file, None, None,
+                               None, "follow-up visits given without clms_children",
+                               "a clms_children table for the children visited"))
+    wf = typed.get("workforce")
+    if wf is not None:
+        for col in ("female", "aged_15_17", "migrant"):
+            if col in wf.columns:
+                bad = wf[col].notna() & wf["headcount"].notna() & (wf[col] > wf["headcount"])
+                if bool(bad.any()):
+                    emit("workforce", wf.index[bad], col, wf.loc[bad, col].astype(str),
+                         "is larger than headcount", f"{col} at most headcount")
+    cases = typed.get("cases")
+    if cases is not None and "closed_at" in cases.columns:
+        bad = (cases["status"] == "open") & cases["closed_at"].notna()
+        if bool(bad.any()):
+            emit("cases", cases.index[bad], "status", cases.loc[bad, "status"],
+                 "is open but closed_at is set (treated as closed on that date)",
+                 "status closed, withdrawn or ineligible", "warning")
+    ws = typed.get("worker_survey")
+    if ws is not None and "used" in ws.columns:
+        for col in ("informed_outcome", "satisfied"):
+            if col in ws.columns:
+                bad = (ws["used"] == False) & ws[col].notna()  # noqa: E712
+                if bool(bad.any()):
+                    emit("worker_survey", ws.index[bad], col, ws.loc[bad, col].astype(str),
+                         "is answered by a respondent who has not used the mechanism (ignored)",
+                         "blank when used = no", "warning")
+    # Dates: never in the future, never after as_of.
+    latest = []
+    for name, df in typed.items():
+        for c in TABLES[name].columns_of_kind("date"):
+            if c in df.columns and df[c].notna().any():
+                latest.append(df[c].max())
+    data_latest = max(latest) if latest else None
+    limit, why, expected = today, "is in the future", f"a date on or before today ({today.date()})"
+    if as_of_given is not None:
+        if as_of_given > today:
+            report.add(Problem("error", "mechanisms", "", None, None, str(as_of_given.date()),
+                               "--as-of is in the future", f"a date on or before {today.date()}"))
+        limit = min(as_of_given, today)
+        why = "is after the evaluation date (as_of)"
+        expected = f"a date on or before {limit.date()}"
+    for name, df in typed.items():
+        for c in TABLES[name].columns_of_kind("date"):
+            if c in df.columns:
+                bad = df[c].notna() & (df[c] > limit)
+                if bool(bad.any()):
+                    emit(name, df.index[bad], c, df.loc[bad, c].dt.date.astype(str), why, expected)
+    if as_of_given is not None:
+        return as_of_given
+    if data_latest is None:
+        return today
+    return min(data_latest, today)
+
+
+def _parse_as_of(as_of) -> pd.Timestamp | None:
+    if as_of is None or as_of == "":
+        return None
+    try:
+        ts = pd.Timestamp(as_of)
+    except (ValueError, TypeError):
+        raise InputError(f"--as-of {as_of!r} is not a date (expected YYYY-MM-DD)") from None
+    if pd.isna(ts):
+        raise InputError(f"--as-of {as_of!r} is not a date (expected YYYY-MM-DD)")
+    return ts.tz_localize(None).normalize() if ts.tzinfo else ts.normalize()
+
+
+def validate_tables(raws: dict[str, RawTable], as_of=None, today: dt.date | None = None
+                    ) -> tuple[Evidence | None, ValidationReport]:
+    """Type and check raw tables.
+
+    Parameters
+    ----------
+    raws : dict of str to RawTable
+        As returned by :func:`gm_eval.io.read_data_dir`.
+    as_of : str or date, optional
+        Evaluation date; default the latest date in the data, never after today.
+    today : date, optional
+        Today's date (for tests); default the system date.
+
+    Returns
+    -------
+    evidence : Evidence or None
+        ``None`` when there is any error.
+    report : ValidationReport
+    """
+    report = ValidationReport()
+    seen: Counter = Counter()
+    as_of_given = _parse_as_of(as_of)
+    today_ts = pd.Timestamp(today or dt.date.today()).normalize()
+    report.files = {n: r.file for n, r in raws.items()}
+    report.rows = {n: len(r.frame) for n, r in raws.items()}
+    if "mechanisms" not in raws:
+        report.add(Problem("error", "mechanisms", "", None, None, None,
+                           "the mechanisms table is required and was not found",
+                           "mechanisms.csv, mechanisms.xlsx or mechanisms.parquet"))
+    for name in TABLE_ORDER:
+        if name not in raws and name != "mechanisms":
+            report.add(Problem("warning", name, "", None, None, None,
+                               "table not supplied: indicators that need it are reported as "
+                               "not covered"))
+    typed: dict[str, pd.DataFrame] = {}
+    for name in TABLE_ORDER:
+        if name not in raws:
+            continue
+        raw = raws[name]
+        if len(raw.frame) == 0 and not raw.problems:
+            sev = "error" if name == "mechanisms" else "warning"
+            report.add(Problem(sev, name, raw.file, None, None, None, "has a header but no rows",
+                               "at least one data row"))
+        out = _type_table(raw, report, seen)
+        if out is not None:
+            typed[name] = out
+    as_of_ts = _cross_checks(typed, raws, report, seen, as_of_given, today_ts)
+    report.as_of = as_of_ts
+    if not report.ok:
+        return None, report
+    tables = {n: df.reset_index(drop=True) for n, df in typed.items()}
+    sources = {n: SourceFile(n, r.file, r.sha256, len(r.frame)) for n, r in raws.items()}
+    ev = Evidence(tables=tables, as_of=as_of_ts, sources=sources, warnings=report.warnings)
+    return ev, report
+
+
+def check_data_dir(data_dir: str | Path, mapping=None, as_of=None,
+                   today: dt.date | None = None) -> ValidationReport:
+    """Validate a data directory; never raises for problems in the data.
+
+    Parameters
+    ----------
+    data_dir : path-like
+    mapping : path, dict or Mapping, optional
+    as_of : str or date, optional
+    today : date, optional
+
+    Returns
+    -------
+    ValidationReport
+        ``report.ok`` is False when any error was found.
+    """
+    _, report = _read_and_validate(data_dir, mapping, as_of, today)
+    return report
+
+
+def _read_and_validate(data_dir, mapping, as_of, today):
+    m: Mapping = load_mapping(mapping)
+    files = find_table_files(data_dir, m)
+    raws: dict[str, RawTable] = {}
+    unreadable: list[Problem] = []
+    for name, path in files.items():
+        try:
+            raws[name] = read_table_file(name, path, m)
+        except InputError as exc:
+            unreadable.append(Problem("error", name, path.name, None, None, None,
+                                      str(exc).removeprefix(f"{path.name}: ")))
+    ev, report = validate_tables(raws, as_of=as_of, today=today)
+    if unreadable:
+        # A table that could not be read at all is an error, not an absent table.
+        names = {p.table for p in unreadable}
+        report.problems = unreadable + [
+            p for p in report.problems
+            if not (p.table in names and p.problem.startswith("table not supplied"))
+            and not (p.table == "mechanisms" and "mechanisms" in names and p.file == "")]
+        report.files.update({p.table: p.file for p in unreadable})
+        ev = None
+    return ev, report
+
+
+def load(data_dir: str | Path, mapping=None, as_of=None, today: dt.date | None = None) -> Evidence:
+    """Read, map and validate a data directory into :class:`Evidence`.
+
+    Raises
+    ------
+    gm_eval.errors.ValidationFailed
+        With the full report when any error was found.
+    gm_eval.errors.InputError
+        When the directory or the mapping file cannot be read.
+    """
+    ev, report = _read_and_validate(data_dir, mapping, as_of, today)
+    if ev is None:
+        raise ValidationFailed(report)
+    return ev
