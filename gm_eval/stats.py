@@ -1,0 +1,882 @@
+"""Statistics: thin, explicit layers over statsmodels, pingouin and scipy.
+
+Every function states the method it uses and overrides the library defaults
+that are wrong for this toolkit (see ``/work/shared/design/engineering.md``):
+
+* rates get **Wilson** intervals (statsmodels' default is Wald);
+* multiple testing uses **Holm** (statsmodels' default is Holm-Sidak);
+* Cronbach's alpha uses **listwise** deletion (pingouin's default is pairwise);
+* Kaplan-Meier uses statsmodels' :class:`~statsmodels.duration.survfunc.SurvfuncRight`
+  with attribute access.
+
+Single-sample functions (``km_curve``, ``km_quantile``, ``km_at``,
+``cronbach_alpha``, ``holm``) call the libraries directly. Their group-wise
+counterparts (``km_by_group``, ``holm_by_group``, ``cronbach_alpha_by_group``,
+``chi2_by_group``, ``mwu_by_group``) compute the same quantities for all groups
+at once with numpy/pandas (a library call per mechanism would be far too slow
+for a 1,000-mechanism evaluation) and are tested against the library calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _sps
+
+__all__ = [
+    "wilson_interval",
+    "rate_table",
+    "km_curve",
+    "km_quantile",
+    "km_at",
+    "km_by_group",
+    "holm",
+    "holm_by_group",
+    "AlphaResult",
+    "cronbach_alpha",
+    "cronbach_alpha_by_group",
+    "chi2_by_group",
+    "mwu_by_group",
+    "join_flags",
+]
+
+DEFAULT_MIN_N = 30
+
+
+# --------------------------------------------------------------------------- helpers
+def join_flags(*flags: pd.Series | np.ndarray) -> np.ndarray:
+    """Join several string arrays of flags into one ``;``-separated array.
+
+    Empty strings are skipped, so ``join_flags(["small_n", ""], ["", ""])`` gives
+    ``["small_n", ""]``.
+
+    Examples
+    --------
+    >>> join_flags(np.array(["small_n", ""]), np.array(["not_covered", ""])).tolist()
+    ['small_n;not_covered', '']
+    """
+    cols = [np.asarray(f, dtype=object) for f in flags]
+    if not cols:
+        return np.array([], dtype=object)
+    out = np.full(len(cols[0]), "", dtype=object)
+    for c in cols:
+        c = np.where(pd.isna(c), "", c).astype(str)
+        out = np.where(out == "", c, np.where(c == "", out, out + ";" + c))
+    return out.astype(object)
+
+
+# --------------------------------------------------------------------------- rates
+def wilson_interval(successes, n, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for binomial proportions, vectorised.
+
+    Uses ``statsmodels.stats.proportion.proportion_confint(method="wilson")``
+    (statsmodels' default would be the Wald interval, which is wrong near 0 and 1).
+
+    Parameters
+    ----------
+    successes, n : array_like
+        Counts of successes and trials (broadcast together).
+    alpha : float
+        1 - confidence level (0.05 gives 95% intervals).
+
+    Returns
+    -------
+    low, high : numpy.ndarray of float
+        Bounds in [0, 1]; ``NaN`` where ``n == 0`` or either input is missing.
+
+    Examples
+    --------
+    >>> low, high = wilson_interval([81, 0], [263, 20])
+    >>> np.round(low, 4).tolist(), np.round(high, 4).tolist()
+    ([0.2553, 0.0], [0.3662, 0.1611])
+    """
+    from statsmodels.stats.proportion import proportion_confint
+
+    x = np.asarray(pd.to_numeric(pd.Series(np.ravel(successes)), errors="coerce"), dtype=float)
+    m = np.asarray(pd.to_numeric(pd.Series(np.ravel(n)), errors="coerce"), dtype=float)
+    shape = np.broadcast(np.asarray(successes), np.asarray(n)).shape
+    x, m = np.broadcast_arrays(x.reshape(np.shape(successes)), m.reshape(np.shape(n)))
+    x = np.ravel(x).astype(float)
+    m = np.ravel(m).astype(float)
+    ok = np.isfinite(x) & np.isfinite(m) & (m > 0)
+    low = np.full(x.shape, np.nan)
+    high = np.full(x.shape, np.nan)
+    if ok.any():
+        lo, hi = proportion_confint(x[ok], m[ok], alpha=alpha, method="wilson")
+        low[ok] = np.clip(lo, 0.0, 1.0)
+        high[ok] = np.clip(hi, 0.0, 1.0)
+    return low.reshape(shape), high.reshape(shape)
+
+
+def rate_table(
+    df: pd.DataFrame,
+    group_cols: str | Sequence[str],
+    success_col: str,
+    alpha: float = 0.05,
+    min_n: int = DEFAULT_MIN_N,
+) -> pd.DataFrame:
+    """Group-wise rate with a Wilson interval.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per unit (case, respondent, child).
+    group_cols : str or sequence of str
+        Grouping columns (for example ``["mechanism_id"]``). Missing group
+        labels form their own group.
+    success_col : str
+        Boolean (or 0/1) column; missing values are excluded from ``n``.
+    alpha : float
+        1 - confidence level.
+    min_n : int
+        ``n`` below this gets the flag ``small_n``.
+
+    Returns
+    -------
+    DataFrame
+        ``*group_cols, successes, n, value, ci_low, ci_high, flags``; one row per
+        group present in ``df`` (groups whose values are all missing have
+        ``n = 0`` and ``value`` NaN).
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"mechanism_id": ["a", "a", "a", "b"],
+    ...                   "ok": pd.array([True, False, None, True], dtype="boolean")})
+    >>> rate_table(d, "mechanism_id", "ok")[["mechanism_id", "successes", "n", "value"]]
+      mechanism_id  successes  n  value
+    0            a          1  2    0.5
+    1            b          1  1    1.0
+    """
+    cols = [group_cols] if isinstance(group_cols, str) else list(group_cols)
+    y = pd.to_numeric(df[success_col].astype("Float64"), errors="coerce")
+    work = df[cols].copy()
+    work["_s"] = y.fillna(0).astype(float).to_numpy()
+    work["_n"] = y.notna().astype(int).to_numpy()
+    out = work.groupby(cols, dropna=False, sort=True, observed=True)[["_s", "_n"]].sum()
+    out = out.reset_index().rename(columns={"_s": "successes", "_n": "n"})
+    out["successes"] = out["successes"].round().astype("int64")
+    out["n"] = out["n"].astype("int64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["value"] = np.where(out["n"] > 0, out["successes"] / out["n"].where(out["n"] > 0), np.nan)
+    out["ci_low"], out["ci_high"] = wilson_interval(out["successes"].to_numpy(), out["n"].to_numpy(), alpha)
+    out["flags"] = np.where(out["n"] < min_n, "small_n", "").astype(object)
+    return out
+
+
+# --------------------------------------------------------------------------- Kaplan-Meier
+def _km_input(durations, events) -> tuple[np.ndarray, np.ndarray]:
+    t = np.asarray(durations, dtype=float)
+    e = np.asarray(events, dtype=float)
+    if t.shape != e.shape:
+        raise ValueError("durations and events must have the same length")
+    ok = np.isfinite(t) & np.isfinite(e)
+    return t[ok], (e[ok] > 0).astype(float)
+
+
+def _survfunc(durations, events):
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    t, e = _km_input(durations, events)
+    if len(t) == 0:
+        return None
+    return SurvfuncRight(t, e)
+
+
+def _loglog_ci(sp: np.ndarray, se: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise log(-log) confidence band for S(t) (Kalbfleisch-Prentice)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        theta = se / (sp * np.log(sp))  # sd of log(-log S), up to sign
+        lo = sp ** np.exp(-z * theta)
+        hi = sp ** np.exp(z * theta)
+    low = np.minimum(lo, hi)
+    high = np.maximum(lo, hi)
+    bad = ~np.isfinite(theta)
+    low[bad] = np.nan
+    high[bad] = np.nan
+    return low, high
+
+
+def km_curve(durations, events, alpha: float = 0.05) -> pd.DataFrame:
+    """Kaplan-Meier survival curve of one sample (statsmodels ``SurvfuncRight``).
+
+    Parameters
+    ----------
+    durations : array_like
+        Time from start to event or censoring (days). Missing values are dropped.
+    events : array_like
+        1/True for an observed event, 0/False for right censoring.
+    alpha : float
+        1 - confidence level of the pointwise band.
+
+    Returns
+    -------
+    DataFrame
+        ``t, survival, ci_low, ci_high, at_risk``: one row per distinct event
+        time (S is 1 before the first row). The band is the pointwise
+        log(-log) interval from Greenwood's variance; NaN where the variance is
+        undefined (S = 0).
+
+    Examples
+    --------
+    >>> km_curve([1, 2, 2, 3], [1, 1, 0, 1])[["t", "survival", "at_risk"]]
+         t  survival  at_risk
+    0  1.0      0.75        4
+    1  2.0      0.50        3
+    2  3.0      0.00        1
+    """
+    sf = _survfunc(durations, events)
+    cols = ["t", "survival", "ci_low", "ci_high", "at_risk"]
+    if sf is None or len(sf.surv_times) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in cols}).astype({"at_risk": "int64"})
+    z = _sps.norm.ppf(1 - alpha / 2)
+    sp = np.round(np.asarray(sf.surv_prob, dtype=float), _SP_DECIMALS)
+    lo, hi = _loglog_ci(sp, np.asarray(sf.surv_prob_se, dtype=float), z)
+    return pd.DataFrame(
+        {
+            "t": np.asarray(sf.surv_times, dtype=float),
+            "survival": sp,
+            "ci_low": lo,
+            "ci_high": hi,
+            "at_risk": np.asarray(sf.n_risk).astype("int64"),
+        }
+    )
+
+
+def km_quantile(durations, events, p: float | Sequence[float] = (0.5, 0.9),
+                alpha: float = 0.05) -> pd.DataFrame:
+    """Quantiles of the time to event with confidence intervals (Kaplan-Meier).
+
+    The ``p``-quantile is the first event time at which S(t) < 1 - p
+    (``SurvfuncRight.quantile``, the SAS convention with a strict inequality);
+    its interval inverts the log(-log) Z-test (``SurvfuncRight.quantile_ci``,
+    ``method="cloglog"``).
+
+    Parameters
+    ----------
+    durations, events : array_like
+        As in :func:`km_curve`.
+    p : float or sequence of float
+        Probabilities: 0.5 for the median, 0.9 for the 90th percentile.
+    alpha : float
+        1 - confidence level.
+
+    Returns
+    -------
+    DataFrame
+        ``p, value, ci_low, ci_high``. ``value`` is NaN when S(t) never drops
+        below 1 - p; ``ci_high`` is NaN when the upper limit is not reached
+        (statsmodels returns ``inf``), as R's ``survfit`` prints ``NA``.
+
+    Examples
+    --------
+    >>> km_quantile([1, 2, 3, 4, 5, 6], [1, 1, 1, 1, 1, 1], p=0.5)["value"].tolist()
+    [4.0]
+    """
+    ps = [float(p)] if np.ndim(p) == 0 else [float(x) for x in p]
+    sf = _survfunc(durations, events)
+    rows = []
+    for q in ps:
+        if sf is None or len(sf.surv_times) == 0:
+            rows.append((q, np.nan, np.nan, np.nan))
+            continue
+        sf.surv_prob = np.round(sf.surv_prob, _SP_DECIMALS)  # see _SP_DECIMALS
+        value = float(sf.quantile(q))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lb, ub = sf.quantile_ci(q, alpha=alpha, method="cloglog")
+        lb, ub = float(lb), float(ub)
+        rows.append((q, value, lb, ub if np.isfinite(ub) else np.nan))
+    return pd.DataFrame(rows, columns=["p", "value", "ci_low", "ci_high"])
+
+
+def km_at(durations, events, t) -> float | np.ndarray:
+    """Kaplan-Meier estimate of S(t) = P(T > t) at given times.
+
+    ``1 - km_at(d, e, 30)`` is the estimated share of events within 30 days.
+    S is a right-continuous step function: an event at exactly ``t`` counts as
+    happened by ``t``. Beyond the largest observed time S is undefined unless it
+    has reached 0, and NaN is returned.
+
+    Parameters
+    ----------
+    durations, events : array_like
+        As in :func:`km_curve`.
+    t : float or array_like
+        Time(s) at which to evaluate S.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Same shape as ``t``.
+
+    Examples
+    --------
+    >>> float(km_at([1, 2, 2, 3], [1, 1, 0, 1], 2))
+    0.5
+    """
+    tt = np.asarray(t, dtype=float)
+    sf = _survfunc(durations, events)
+    if sf is None:
+        out = np.full(tt.shape, np.nan)
+        return float(out) if out.ndim == 0 else out
+    times = np.asarray(sf.surv_times, dtype=float)
+    sp = np.round(np.asarray(sf.surv_prob, dtype=float), _SP_DECIMALS)
+    idx = np.searchsorted(times, tt, side="right") - 1
+    out = np.where(idx >= 0, sp[np.clip(idx, 0, None)] if len(sp) else 1.0, 1.0)
+    tmax = float(np.max(sf.time))
+    reached_zero = len(sp) > 0 and sp[-1] == 0
+    out = np.where((tt > tmax) & ~reached_zero, np.nan, out)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def _group_cumsum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Cumulative sum restarting at each index in ``starts`` (sorted, first is 0).
+
+    Summed sequentially from zero within each segment, so the floating-point
+    result is identical to ``np.cumsum`` on that segment alone.
+    """
+    if len(values) == 0:
+        return np.asarray(values, dtype=float)
+    seg = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(values))))
+    return pd.Series(np.asarray(values, dtype=float)).groupby(seg).cumsum().to_numpy()
+
+
+#: Survival probabilities are rounded to this many decimals before quantiles are
+#: read off, so that float noise (0.5000000000000001) cannot move a median.
+_SP_DECIMALS = 12
+
+
+def km_by_group(
+    df: pd.DataFrame,
+    group_cols: str | Sequence[str],
+    duration_col: str = "duration",
+    event_col: str = "event",
+    probs: Sequence[float] = (0.5, 0.9),
+    alpha: float = 0.05,
+    targets: pd.Series | np.ndarray | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Kaplan-Meier for every group at once (vectorised product-limit).
+
+    Gives the same numbers as calling :func:`km_curve`, :func:`km_quantile`
+    and :func:`km_at` (that is, statsmodels ``SurvfuncRight``) on each group,
+    without a Python loop over groups.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per subject: group columns, a duration (>= 0) and an event
+        indicator (1 event, 0 censored). Rows with a missing duration are dropped.
+    group_cols : str or sequence of str
+        Grouping columns.
+    duration_col, event_col : str
+        Column names.
+    probs : sequence of float
+        Quantiles to estimate (median 0.5, 90th percentile 0.9).
+    alpha : float
+        1 - confidence level.
+    targets : array_like, optional
+        One target time per row of ``df`` (constant within a group); when
+        given, the summary gets ``target`` and ``within_target`` = 1 - S(target).
+
+    Returns
+    -------
+    curves : DataFrame
+        ``*group_cols, t, survival, ci_low, ci_high, at_risk`` at each event time.
+    summary : DataFrame
+        ``*group_cols, n, events`` and, for each ``p`` in ``probs``, columns
+        ``q{100p}``, ``q{100p}_ci_low``, ``q{100p}_ci_high`` (``q50``, ``q90``),
+        plus ``target, within_target`` when ``targets`` is given.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"g": ["a"] * 4 + ["b"] * 2, "duration": [1, 2, 2, 3, 5, 6],
+    ...                   "event": [1, 1, 0, 1, 1, 0]})
+    >>> curves, summary = km_by_group(d, "g")
+    >>> summary[["g", "n", "events", "q50"]]
+       g  n  events  q50
+    0  a  4       3  3.0
+    1  b  2       1  NaN
+    """
+    cols = [group_cols] if isinstance(group_cols, str) else list(group_cols)
+    dur = pd.to_numeric(df[duration_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    keep = np.isfinite(dur)
+    ev = pd.to_numeric(df[event_col], errors="coerce").fillna(0).to_numpy(dtype=float) > 0
+    gkeys = df[cols]
+    codes, uniques = _factorize_groups(gkeys)
+    tgt = None
+    if targets is not None:
+        tgt_all = np.asarray(pd.to_numeric(pd.Series(np.asarray(targets)), errors="coerce"), dtype=float)
+        tgt = np.full(len(uniques), np.nan)
+        tgt[codes[keep]] = tgt_all[keep]  # constant within group: any row will do
+    codes_k, t, e = codes[keep], dur[keep], ev[keep]
+
+    n_groups = len(uniques)
+    z = _sps.norm.ppf(1 - alpha / 2)
+    order = np.lexsort((t, codes_k))
+    g, t, e = codes_k[order], t[order], e[order].astype(float)
+    n_obs = np.bincount(g, minlength=n_groups)
+    n_ev = np.bincount(g, weights=e, minlength=n_groups).round().astype("int64")
+    tmax = np.full(n_groups, np.nan)
+    if len(g):
+        last = np.r_[np.flatnonzero(np.diff(g)), len(g) - 1]
+        tmax[g[last]] = t[last]
+
+    # distinct (group, time) rows
+    if len(g):
+        new = np.r_[True, (np.diff(g) != 0) | (np.diff(t) != 0)]
+    else:
+        new = np.zeros(0, dtype=bool)
+    starts = np.flatnonzero(new)
+    ug, ut = g[starts], t[starts]
+    cnt = np.diff(np.r_[starts, len(g)])
+    d = np.add.reduceat(e, starts) if len(starts) else np.zeros(0)
+    # at risk just before each time: group size minus those with smaller times
+    gstart = np.r_[True, np.diff(ug) != 0] if len(ug) else np.zeros(0, dtype=bool)
+    gstarts = np.flatnonzero(gstart)
+    cum_before = _group_cumsum(cnt.astype(float), gstarts) - cnt
+    n_risk = n_obs[ug] - cum_before
+
+    # keep event times only (compress=True in statsmodels)
+    m = d > 0
+    ug, ut, d, n_risk = ug[m], ut[m], d[m], n_risk[m]
+    gstart = np.r_[True, np.diff(ug) != 0] if len(ug) else np.zeros(0, dtype=bool)
+    gstarts = np.flatnonzero(gstart)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = 1 - d / n_risk
+        tiny = frac < 1e-16
+        logsp = np.log(np.where(tiny, 1e-16, frac))
+        sp = np.exp(_group_cumsum(logsp, gstarts))
+        sp[tiny] = 0.0
+        sp = np.round(sp, _SP_DECIMALS)
+        denom = np.clip(n_risk * (n_risk - d), 1e-12, np.inf)
+        gw = d / denom
+        bad = (n_risk == d) | (n_risk == 0)
+        gw[bad] = 0.0
+        nbad = _group_cumsum(bad.astype(float), gstarts)
+        se = np.sqrt(_group_cumsum(gw, gstarts)) * sp
+        se[nbad > 0] = np.nan
+        se[(sp == 0) & ~np.isfinite(se)] = np.nan
+    lo, hi = _loglog_ci(sp, se, z)
+
+    key = uniques.iloc[ug].reset_index(drop=True) if len(ug) else uniques.iloc[:0].reset_index(drop=True)
+    curves = key.copy()
+    curves["t"] = ut
+    curves["survival"] = sp
+    curves["ci_low"] = lo
+    curves["ci_high"] = hi
+    curves["at_risk"] = n_risk.astype("int64")
+
+    summary = uniques.reset_index(drop=True).copy()
+    summary["n"] = n_obs.astype("int64")
+    summary["events"] = n_ev
+    is_last = np.r_[ug[1:] != ug[:-1], True] if len(ug) else np.zeros(0, dtype=bool)
+    for p in probs:
+        name = f"q{round(p * 100):d}"
+        val = np.full(n_groups, np.nan)
+        low = np.full(n_groups, np.nan)
+        high = np.full(n_groups, np.nan)
+        hit = np.flatnonzero(sp < 1 - p)
+        if len(hit):
+            gg, first = np.unique(ug[hit], return_index=True)
+            val[gg] = ut[hit[first]]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = (np.log(-np.log(sp)) - np.log(-np.log(1 - p))) / ((-1 / (sp * np.log(sp))) * se)
+        ok = np.flatnonzero(np.abs(r) <= z)
+        if len(ok):
+            gg, first = np.unique(ug[ok], return_index=True)
+            low[gg] = ut[ok[first]]
+            rev = ok[::-1]
+            gg2, lastpos = np.unique(ug[rev], return_index=True)
+            li = rev[lastpos]
+            up = np.where(is_last[li], np.nan, ut[np.minimum(li + 1, len(ut) - 1)])
+            high[gg2] = up
+        summary[name] = val
+        summary[f"{name}_ci_low"] = low
+        summary[f"{name}_ci_high"] = high
+    if tgt is not None:
+        s_at = np.ones(n_groups)
+        # last event time <= target within each group
+        ok = np.isfinite(tgt[ug]) & (ut <= tgt[ug]) if len(ug) else np.zeros(0, dtype=bool)
+        idx = np.flatnonzero(ok)
+        if len(idx):
+            rev = idx[::-1]
+            gg, lastpos = np.unique(ug[rev], return_index=True)
+            s_at[gg] = sp[rev[lastpos]]
+        reached_zero = np.zeros(n_groups, dtype=bool)
+        if len(ug):
+            reached_zero[ug[is_last]] = sp[is_last] == 0
+        defined = np.isfinite(tgt) & (n_obs > 0) & ((tgt <= tmax) | reached_zero)
+        summary["target"] = tgt
+        summary["within_target"] = np.where(defined, 1 - s_at, np.nan)
+    return curves, summary
+
+
+def _factorize_groups(keys: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """Integer codes for the distinct rows of ``keys`` (sorted), and those rows."""
+    if len(keys.columns) == 1:
+        c = keys.columns[0]
+        codes, uniq = pd.factorize(keys[c], sort=True, use_na_sentinel=False)
+        return codes.astype(np.int64), pd.DataFrame({c: uniq})
+    mi = pd.MultiIndex.from_frame(keys)
+    codes, uniq = pd.factorize(mi, sort=True, use_na_sentinel=False)
+    uniq_df = pd.MultiIndex.from_tuples(list(uniq), names=keys.columns).to_frame(index=False)
+    return codes.astype(np.int64), uniq_df
+
+
+# --------------------------------------------------------------------------- multiple testing
+def holm(pvalues) -> np.ndarray:
+    """Holm step-down adjusted p-values.
+
+    Calls ``statsmodels.stats.multitest.multipletests(method="holm")``
+    explicitly (its default is Holm-Sidak). Missing p-values stay missing and
+    do not count towards the number of tests.
+
+    Examples
+    --------
+    >>> holm([0.01, 0.04, 0.03]).round(3).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.asarray(pvalues, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    if ok.any():
+        res = multipletests(p[ok], alpha=0.05, method="holm")
+        out[ok] = res[1]
+    return out
+
+
+def holm_by_group(pvalues, groups) -> np.ndarray:
+    """Holm adjustment within each group, vectorised (same as :func:`holm` per group).
+
+    Parameters
+    ----------
+    pvalues : array_like
+        Raw p-values; NaN are left out of the family and stay NaN.
+    groups : array_like
+        Family label per p-value (for example the mechanism id).
+
+    Examples
+    --------
+    >>> holm_by_group([0.01, 0.04, 0.03, 0.2], ["a", "a", "a", "b"]).round(3).tolist()
+    [0.03, 0.06, 0.06, 0.2]
+    """
+    p = np.asarray(pvalues, dtype=float)
+    df = pd.DataFrame({"g": np.asarray(groups), "p": p, "i": np.arange(len(p))})
+    df = df[np.isfinite(df["p"])].sort_values(["g", "p"], kind="mergesort")
+    m = df.groupby("g", sort=False)["p"].transform("size").to_numpy()
+    rank = df.groupby("g", sort=False).cumcount().to_numpy()
+    adj = np.minimum(1.0, (m - rank) * df["p"].to_numpy())
+    adj = pd.Series(adj).groupby(df["g"].to_numpy(), sort=False).cummax().to_numpy()
+    out = np.full(len(p), np.nan)
+    out[df["i"].to_numpy()] = np.minimum(adj, 1.0)
+    return out
+
+
+# --------------------------------------------------------------------------- reliability
+class AlphaResult(NamedTuple):
+    """Cronbach's alpha with its Feldt confidence interval."""
+
+    alpha: float
+    ci_low: float
+    ci_high: float
+    n_listwise: int
+    k: int
+
+
+def cronbach_alpha(df_items: pd.DataFrame, ci: float = 0.95) -> AlphaResult:
+    """Cronbach's alpha of a scale, **listwise** deletion, Feldt interval.
+
+    Calls ``pingouin.cronbach_alpha(nan_policy="listwise")``: respondents with
+    any missing item are dropped (pingouin's default, pairwise, would mix
+    different respondents per item pair). The interval is recomputed without
+    pingouin's rounding to 3 decimals.
+
+    Parameters
+    ----------
+    df_items : DataFrame
+        One column per item, one row per respondent, numeric.
+    ci : float
+        Confidence level.
+
+    Returns
+    -------
+    AlphaResult
+        ``alpha, ci_low, ci_high, n_listwise, k``; NaN when fewer than 2
+        complete respondents or fewer than 2 items.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 2, 3, 5, 5], "c": [1, 3, 3, 4, 4]})
+    >>> round(cronbach_alpha(d).alpha, 3)
+    0.954
+    """
+    import pingouin as pg
+
+    data = df_items.apply(pd.to_numeric, errors="coerce").astype(float)
+    k = data.shape[1]
+    complete = data.dropna(how="any")
+    n = len(complete)
+    if k < 2 or n < 2 or complete.var(ddof=1).sum() == 0 and complete.sum(axis=1).var(ddof=1) == 0:
+        return AlphaResult(np.nan, np.nan, np.nan, n, k)
+    a, _ = pg.cronbach_alpha(data=data, nan_policy="listwise", ci=ci)
+    lo, hi = _feldt(np.array([a]), np.array([n]), k, ci)
+    return AlphaResult(float(a), float(lo[0]), float(hi[0]), int(n), int(k))
+
+
+def _feldt(a: np.ndarray, n: np.ndarray, k: int, ci: float) -> tuple[np.ndarray, np.ndarray]:
+    lev = 1 - ci
+    df1 = n - 1.0
+    df2 = df1 * (k - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lower = 1 - (1 - a) * _sps.f.isf(lev / 2, df1, df2)
+        upper = 1 - (1 - a) * _sps.f.isf(1 - lev / 2, df1, df2)
+    return lower, upper
+
+
+def cronbach_alpha_by_group(
+    df: pd.DataFrame, group_cols: str | Sequence[str], items: Sequence[str], ci: float = 0.95
+) -> pd.DataFrame:
+    """Cronbach's alpha per group, listwise, vectorised (same as :func:`cronbach_alpha`).
+
+    alpha = k / (k - 1) * (1 - sum of item variances / variance of the total),
+    computed on the respondents with every item present.
+
+    Returns
+    -------
+    DataFrame
+        ``*group_cols, n_listwise, cronbach_alpha, ci_low, ci_high``.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"g": ["x"] * 5, "a": [1, 2, 3, 4, 5], "b": [2, 2, 3, 5, 5],
+    ...                   "c": [1, 3, 3, 4, 4]})
+    >>> float(round(cronbach_alpha_by_group(d, "g", ["a", "b", "c"])["cronbach_alpha"].iloc[0], 3))
+    0.954
+    """
+    cols = [group_cols] if isinstance(group_cols, str) else list(group_cols)
+    items = list(items)
+    k = len(items)
+    x = df[items].apply(lambda s: pd.to_numeric(s, errors="coerce").astype(float))
+    complete = x.notna().all(axis=1).to_numpy()
+    work = df.loc[complete, cols].copy()
+    for c in items:
+        work[c] = x.loc[complete, c].to_numpy()
+    work["_total"] = work[items].sum(axis=1)
+    grp = work.groupby(cols, dropna=False, sort=True, observed=True)
+    v = grp[items + ["_total"]].var(ddof=1)
+    n = grp.size()
+    out = v.index.to_frame(index=False)
+    sum_var = v[items].sum(axis=1, min_count=k).to_numpy()
+    tot = v["_total"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a = (k / (k - 1)) * (1 - sum_var / tot) if k >= 2 else np.full(len(tot), np.nan)
+    a = np.where((tot > 0) & np.isfinite(tot), a, np.nan)
+    nn = n.to_numpy().astype(float)
+    lo, hi = _feldt(a, nn, k, ci)
+    out["n_listwise"] = n.to_numpy().astype("int64")
+    out["cronbach_alpha"] = a
+    out["ci_low"] = np.where(nn >= 2, lo, np.nan)
+    out["ci_high"] = np.where(nn >= 2, hi, np.nan)
+    # groups with no complete respondent
+    allg = df[cols].drop_duplicates().sort_values(cols).reset_index(drop=True)
+    out = allg.merge(out, on=cols, how="left")
+    out["n_listwise"] = out["n_listwise"].fillna(0).astype("int64")
+    return out
+
+
+# --------------------------------------------------------------------------- group comparisons
+def chi2_by_group(
+    df: pd.DataFrame,
+    test_cols: Sequence[str],
+    group_col: str,
+    outcome_col: str,
+    correction: bool = True,
+    min_expected: float = 5.0,
+) -> pd.DataFrame:
+    """Chi-square tests of independence (groups × outcome) for many tables at once.
+
+    Reproduces the ``pearson`` row of ``pingouin.chi2_independence`` (which
+    follows ``scipy.stats.chi2_contingency``): Yates' continuity correction when
+    the table has one degree of freedom, Cramér's V = sqrt(chi2 / (n (min(r, c) - 1)))
+    from the same statistic.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per unit with the test-identifying columns, a group label and
+        an outcome (any hashable; missing rows are dropped).
+    test_cols : sequence of str
+        Columns that identify one test (for example mechanism, indicator, dimension).
+    group_col, outcome_col : str
+        The two variables tested for independence.
+    correction : bool
+        Yates' correction for 2 × 2 tables.
+    min_expected : float
+        Tables with any expected count below this are flagged ``small_n`` and
+        get no statistic.
+
+    Returns
+    -------
+    DataFrame
+        ``*test_cols, statistic, dof, p_value, effect_size, n, groups, flags``
+        (``groups`` lists the group labels compared, ``;``-separated).
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"t": "x", "g": ["a"] * 40 + ["b"] * 40,
+    ...                   "y": [1] * 30 + [0] * 10 + [1] * 15 + [0] * 25})
+    >>> r = chi2_by_group(d, ["t"], "g", "y")
+    >>> float(round(r["statistic"].iloc[0], 3)), float(round(r["p_value"].iloc[0], 4))
+    (9.956, 0.0016)
+    """
+    test_cols = list(test_cols)
+    d = df[test_cols + [group_col, outcome_col]].dropna(subset=[group_col, outcome_col])
+    cnt = (
+        d.groupby(test_cols + [group_col, outcome_col], sort=True, observed=True)
+        .size()
+        .rename("o")
+        .reset_index()
+    )
+    cols_out = test_cols + ["statistic", "dof", "p_value", "effect_size", "n", "groups", "flags"]
+    if cnt.empty:
+        return pd.DataFrame(columns=cols_out)
+    # complete each table to all its (group, outcome) cells
+    tid, tkeys = _factorize_groups(cnt[test_cols])
+    cnt["_tid"] = tid
+    rows = cnt.groupby(["_tid", group_col], sort=True).size().reset_index()[["_tid", group_col]]
+    cols = cnt.groupby(["_tid", outcome_col], sort=True).size().reset_index()[["_tid", outcome_col]]
+    full = rows.merge(cols, on="_tid").merge(cnt[["_tid", group_col, outcome_col, "o"]],
+                                             on=["_tid", group_col, outcome_col], how="left")
+    full["o"] = full["o"].fillna(0).astype(float)
+    tot = full.groupby("_tid")["o"].transform("sum")
+    rs = full.groupby(["_tid", group_col])["o"].transform("sum")
+    cs = full.groupby(["_tid", outcome_col])["o"].transform("sum")
+    full["e"] = rs * cs / tot
+    nr = rows.groupby("_tid").size()
+    nc = cols.groupby("_tid").size()
+    dof = (nr - 1) * (nc - 1)
+    full["dof"] = full["_tid"].map(dof).to_numpy()
+    o = full["o"].to_numpy()
+    e = full["e"].to_numpy()
+    if correction:
+        diff = e - o
+        o_adj = np.where(full["dof"].to_numpy() == 1, o + np.sign(diff) * np.minimum(0.5, np.abs(diff)), o)
+    else:
+        o_adj = o
+    with np.errstate(divide="ignore", invalid="ignore"):
+        full["c"] = np.where(e > 0, (o_adj - e) ** 2 / e, 0.0)
+    agg = full.groupby("_tid").agg(statistic=("c", "sum"), n=("o", "sum"), min_e=("e", "min"))
+    agg["dof"] = dof.reindex(agg.index).to_numpy()
+    kmin = np.minimum(nr, nc).reindex(agg.index).to_numpy() - 1
+    stat = agg["statistic"].to_numpy()
+    dofv = agg["dof"].to_numpy().astype(float)
+    small = (agg["min_e"].to_numpy() < min_expected) | (dofv < 1)
+    p = np.where(dofv >= 1, _sps.chi2.sf(stat, np.maximum(dofv, 1)), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = np.sqrt(stat / (agg["n"].to_numpy() * kmin))
+    labels = rows.astype({group_col: str}).groupby("_tid")[group_col].agg(";".join)
+    out = tkeys.iloc[agg.index.to_numpy()].reset_index(drop=True)
+    out["statistic"] = np.where(small, np.nan, stat)
+    out["dof"] = dofv
+    out["p_value"] = np.where(small, np.nan, p)
+    out["effect_size"] = np.where(small, np.nan, v)
+    out["n"] = agg["n"].to_numpy().astype("int64")
+    out["groups"] = labels.reindex(agg.index).to_numpy()
+    out["flags"] = np.where(small, "small_n", "").astype(object)
+    return out[cols_out]
+
+
+def mwu_by_group(
+    df: pd.DataFrame,
+    test_cols: Sequence[str],
+    group_col: str,
+    value_col: str,
+    min_group_n: int = 5,
+) -> pd.DataFrame:
+    """Mann-Whitney U tests of an ordinal outcome between two groups, for many tests at once.
+
+    Reproduces ``pingouin.mwu`` (two-sided ``scipy.stats.mannwhitneyu`` with the
+    normal approximation, tie correction and continuity correction, which is
+    what scipy uses whenever there are ties, as with Likert data) and its
+    rank-biserial correlation ``RBC = 1 - 2 U_y / (n_x n_y)``, where ``x`` is the
+    first group label in sort order (positive RBC: ``x`` tends to rate higher).
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per unit with test-identifying columns, a group label (exactly
+        two distinct labels per test; tests with another number are flagged
+        ``not_applicable``) and a numeric value.
+    test_cols : sequence of str
+        Columns identifying a test.
+    group_col, value_col : str
+        Group label and ordinal outcome.
+    min_group_n : int
+        Tests where a group has fewer observations are flagged ``small_n``.
+
+    Returns
+    -------
+    DataFrame
+        ``*test_cols, statistic (U of the first group), p_value, effect_size (RBC),
+        n, groups, flags``.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"t": "x", "g": ["a"] * 6 + ["b"] * 6,
+    ...                   "v": [5, 4, 4, 5, 3, 4, 2, 3, 1, 2, 3, 4]})
+    >>> r = mwu_by_group(d, ["t"], "g", "v")
+    >>> float(r["statistic"].iloc[0]), float(round(r["effect_size"].iloc[0], 3))
+    (32.5, 0.806)
+    """
+    test_cols = list(test_cols)
+    cols_out = test_cols + ["statistic", "p_value", "effect_size", "n", "groups", "flags"]
+    v = pd.to_numeric(df[value_col], errors="coerce").astype(float)
+    d = df[test_cols + [group_col]].copy()
+    d["_v"] = v.to_numpy()
+    d = d.dropna(subset=[group_col, "_v"])
+    if d.empty:
+        return pd.DataFrame(columns=cols_out)
+    tid, tkeys = _factorize_groups(d[test_cols])
+    d["_tid"] = tid
+    d["_g"] = d[group_col].astype(str)
+    glabels = d.groupby("_tid")["_g"].agg(lambda s: ";".join(sorted(s.unique())))
+    ngroups = d.groupby("_tid")["_g"].nunique()
+    first = d.groupby("_tid")["_g"].transform("min")
+    d["_x"] = (d["_g"] == first).astype(float)
+    # counts per (test, value) for midranks
+    cv = d.groupby(["_tid", "_v"], sort=True).agg(t=("_x", "size"), tx=("_x", "sum")).reset_index()
+    starts = np.flatnonzero(np.r_[True, np.diff(cv["_tid"].to_numpy()) != 0])
+    tcount = cv["t"].to_numpy().astype(float)
+    below = _group_cumsum(tcount, starts) - tcount
+    midrank = below + (tcount + 1) / 2
+    cv["rx"] = midrank * cv["tx"].to_numpy()
+    cv["tie"] = tcount**3 - tcount
+    agg = cv.groupby("_tid").agg(R1=("rx", "sum"), n=("t", "sum"), n1=("tx", "sum"), tie=("tie", "sum"))
+    n = agg["n"].to_numpy().astype(float)
+    n1 = agg["n1"].to_numpy().astype(float)
+    n2 = n - n1
+    u1 = agg["R1"].to_numpy() - n1 * (n1 + 1) / 2
+    mu = n1 * n2 / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.sqrt(n1 * n2 / 12 * ((n + 1) - agg["tie"].to_numpy() / (n * (n - 1))))
+        u = np.maximum(u1, n1 * n2 - u1)
+        zz = (u - mu - 0.5) / s
+        p = np.clip(2 * _sps.norm.sf(zz), 0, 1)
+        p = np.where(s == 0, 1.0, p)  # every value identical: no evidence of a difference
+        rbc = 1 - 2 * (n1 * n2 - u1) / (n1 * n2)
+    ng = ngroups.reindex(agg.index).to_numpy()
+    not_app = ng != 2
+    small = ~not_app & (np.minimum(n1, n2) < min_group_n)
+    bad = not_app | small
+    out = tkeys.iloc[agg.index.to_numpy()].reset_index(drop=True)
+    out["statistic"] = np.where(bad, np.nan, u1)
+    out["p_value"] = np.where(bad, np.nan, p)
+    out["effect_size"] = np.where(bad, np.nan, rbc)
+    out["n"] = n.astype("int64")
+    out["groups"] = glabels.reindex(agg.index).to_numpy()
+    out["flags"] = np.where(not_app, "not_applicable", np.where(small, "small_n", "")).astype(object)
+    return out[cols_out]
