@@ -592,8 +592,10 @@ def cronbach_alpha(df_items: pd.DataFrame, ci: float = 0.95) -> AlphaResult:
 
     Calls ``pingouin.cronbach_alpha(nan_policy="listwise")``: respondents with
     any missing item are dropped (pingouin's default, pairwise, would mix
-    different respondents per item pair). The interval is recomputed without
-    pingouin's rounding to 3 decimals.
+    different respondents per item pair). Feldt's interval is recomputed here
+    from the number of respondents actually analysed (pingouin 0.7 takes its
+    degrees of freedom from the row count *before* listwise deletion and
+    rounds the bounds to 3 decimals).
 
     Parameters
     ----------
