@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "load"]
 
 
-def load(data_dir, mapping=None, as_of=None):
+def load(data_dir, mapping=None, as_of=None, today=None):
     """Read, map and validate a data directory.
 
     Parameters
@@ -24,6 +24,8 @@ def load(data_dir, mapping=None, as_of=None):
         Mapping file (YAML) or its parsed content, for a user's own export.
     as_of : str or date, optional
         Evaluation date; default the latest date in the data (never after today).
+    today : date, optional
+        Today's date, for reproducible checks of future dates (default: the system date).
 
     Returns
     -------
@@ -37,4 +39,4 @@ def load(data_dir, mapping=None, as_of=None):
     """
     from gm_eval.validate import load as _load
 
-    return _load(data_dir, mapping=mapping, as_of=as_of)
+    return _load(data_dir, mapping=mapping, as_of=as_of, today=today)

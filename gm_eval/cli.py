@@ -120,7 +120,10 @@ def _load_plugins() -> None:
 
 
 #: Modules that add subcommands with :func:`subcommand` when imported.
-_PLUGIN_MODULES: tuple[str, ...] = ()
+_PLUGIN_MODULES: tuple[str, ...] = (
+    "gm_eval.commands.demo",
+    "gm_eval.commands.dashboard",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -263,7 +263,7 @@ def _read_xlsx(path: Path, tm: TableMapping) -> tuple[pd.DataFrame, list[FilePro
         sheet = tm.sheet if tm.sheet is not None else book.sheet_names[0]
         if sheet not in book.sheet_names:
             raise InputError(f"{path.name}: no sheet {sheet!r} (sheets: {', '.join(book.sheet_names)})")
-        df = book.parse(sheet, dtype=object, header=0)
+        df = pd.read_excel(book, sheet_name=sheet, dtype=object, header=0)
     header = [str(c).strip() for c in df.columns]
     problems = []
     for i, h in enumerate(header):

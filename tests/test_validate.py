@@ -1,0 +1,335 @@
+"""Readers and validation: every malformed input names its file, row and column."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from gm_eval import load
+from gm_eval.cli import main
+from gm_eval.errors import InputError, ValidationFailed
+from gm_eval.validate import check_data_dir
+
+TODAY = dt.date(2025, 7, 1)
+
+MECHANISMS = """mechanism_id,company_id,name,sector,country,mechanism_type,target_ack_days,target_close_days
+M1,C1,Factory helpline,garments,TH,ogm,5,20
+M2,C1,Supplier hotline,garments,VN,supply_chain,,
+M3,C2,Cocoa CLMS,agriculture,CI,clms,,
+"""
+CASES = """case_id,mechanism_id,site_id,received_at,acknowledged_at,closed_at,status,channel,complainant_type,age,gender,anonymous,category,severity,outcome,complainant_informed,satisfaction,referred_to
+c1,M1,S1,2025-01-10,2025-01-12,2025-01-30,closed,hotline,worker,34,female,no,wages_benefits,medium,remedied,yes,4,none
+c2,M1,S1,2025-02-01,2025-02-02,,open,sms_chat,worker,16,male,yes,child_labour,high,,,,child_protection
+c3,M2,,2025-03-05,,,open,app_web,unknown,,unknown,true,other,low,,,,
+"""
+WORKFORCE = """mechanism_id,site_id,headcount,female,aged_15_17,migrant
+M1,S1,500,300,20,100
+M2,,1200,700,0,400
+"""
+WORKER_SURVEY = """respondent_id,mechanism_id,survey_date,age,gender,migrant,aware,knows_how,trust,independent,fear_retaliation,would_use,used,informed_outcome,satisfied,consulted
+r1,M1,2025-03-01,25,female,no,yes,yes,4,3,2,5,no,,,no
+r2,M1,2025-03-01,31,male,yes,no,no,2,2,4,2,no,,,yes
+"""
+CHILD_SURVEY = """respondent_id,mechanism_id,survey_date,age,gender,in_school,working,knows_where_to_tell,has_trusted_adult,safe_to_tell,listened_to,told_what_happened
+k1,M3,2025-03-02,12,female,yes,no,yes,yes,not_sure,,
+k2,M3,2025-03-02,15,male,no,yes,not_sure,no,no,yes,no
+"""
+CLMS_CHILDREN = """child_id,mechanism_id,identified_at,age,gender,hazardous_work,in_school,referred_at,remediation_started_at,remediation_types,closed_at
+ch1,M3,2024-06-01,11,male,yes,no,2024-06-10,2024-07-01,school_kit;birth_certificate,
+ch2,M3,2024-09-01,14,female,no,yes,,,,
+"""
+CLMS_FOLLOWUPS = """child_id,mechanism_id,visit_date,in_child_labour,in_hazardous_work,attending_school
+ch1,M3,2024-09-01,yes,no,yes
+ch1,M3,2024-12-01,no,no,yes
+"""
+SELF_ASSESSMENT = """mechanism_id,question_id,answer,evidence
+M1,SA01,yes,policy document v2
+M1,SA02,partly,
+"""
+BASE = {
+    "mechanisms.csv": MECHANISMS,
+    "cases.csv": CASES,
+    "workforce.csv": WORKFORCE,
+    "worker_survey.csv": WORKER_SURVEY,
+    "child_survey.csv": CHILD_SURVEY,
+    "clms_children.csv": CLMS_CHILDREN,
+    "clms_followups.csv": CLMS_FOLLOWUPS,
+    "self_assessment.csv": SELF_ASSESSMENT,
+}
+
+
+def write_dir(root: Path, files: dict[str, str | bytes]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        p = root / name
+        if isinstance(content, bytes):
+            p.write_bytes(content)
+        else:
+            p.write_text(content, encoding="utf-8")
+    return root
+
+
+def digest(root: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.iterdir())}
+
+
+@pytest.fixture
+def base_dir(tmp_path) -> Path:
+    return write_dir(tmp_path / "data", BASE)
+
+
+def replace_in(root: Path, file: str, old: str, new: str) -> None:
+    p = root / file
+    text = p.read_text(encoding="utf-8")
+    assert old in text, f"fixture text {old!r} not in {file}"
+    p.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_valid_directory_loads_with_types(base_dir):
+    report = check_data_dir(base_dir, today=TODAY)
+    assert report.ok, report.format()
+    ev = load(base_dir, today=TODAY)
+    cases = ev["cases"]
+    assert str(cases["received_at"].dtype) == "datetime64[ns]"
+    assert str(cases["anonymous"].dtype) == "boolean"
+    assert cases["anonymous"].tolist() == [False, True, True]
+    assert str(cases["age"].dtype) == "Int64"
+    assert cases["age"].isna().tolist() == [False, False, True]
+    # as_of defaults to the latest date in the data
+    assert ev.as_of == pd.Timestamp("2025-03-05")
+    # free text is reduced to a flag
+    sa = ev["self_assessment"]
+    assert "evidence" not in sa.columns
+    assert sa["evidence_provided"].tolist() == [True, False]
+    assert ev["clms_children"]["remediation_types"].iloc[0] == "school_kit;birth_certificate"
+    assert ev.sources["cases"].rows == 3
+
+
+def test_extra_columns_are_dropped_and_warned(base_dir):
+    replace_in(base_dir, "cases.csv", "referred_to\n", "referred_to,complainant_name,phone\n")
+    p = base_dir / "cases.csv"
+    lines = p.read_text().splitlines()
+    lines = [lines[0]] + [line + ",Somchai DECOY,+66-DECOY-1" for line in lines[1:]]
+    p.write_text("\n".join(lines) + "\n")
+    ev = load(base_dir, today=TODAY)
+    assert "complainant_name" not in ev["cases"].columns
+    assert "phone" not in ev["cases"].columns
+    assert not ev["cases"].astype(str).apply(lambda s: s.str.contains("DECOY")).any().any()
+    assert any("complainant_name" in w.problem for w in ev.warnings)
+
+
+def test_absent_optional_table_is_a_warning(tmp_path):
+    root = write_dir(tmp_path / "d", {"mechanisms.csv": MECHANISMS})
+    report = check_data_dir(root, today=TODAY)
+    assert report.ok
+    absent = {p.table for p in report.warnings if "not supplied" in p.problem}
+    assert {"cases", "worker_survey", "clms_children", "self_assessment"} <= absent
+
+
+# (file, old text, new text, expected file, row, column, words in the problem)
+MALFORMED = [
+    ("cases.csv", "c1,M1,S1,2025-01-10", "c1,M1,S1,10/01/2025", "cases.csv", 2, "received_at",
+     "is not a date"),
+    ("cases.csv", "2025-01-12,2025-01-30,closed", "2025-01-12,2025-01-05,closed", "cases.csv", 2,
+     "closed_at", "is before received_at"),
+    ("cases.csv", "c2,M1,S1,2025-02-01,2025-02-02", "c2,M1,S1,2025-02-01,2025-01-02",
+     "cases.csv", 3, "acknowledged_at", "is before received_at"),
+    ("cases.csv", "c3,M2,", "c1,M1,", "cases.csv", 4, "case_id", "duplicates row 2"),
+    ("cases.csv", "c3,M2,", "c3,M9,", "cases.csv", 4, "mechanism_id",
+     "is not a mechanism_id of the mechanisms table"),
+    ("cases.csv", "worker,34,female", "worker,200,female", "cases.csv", 2, "age", "out of range"),
+    ("cases.csv", "worker,16,male", "worker,-1,male", "cases.csv", 3, "age", "out of range"),
+    ("cases.csv", "worker,34,female", "worker,thirty,female", "cases.csv", 2, "age",
+     "not a whole number"),
+    ("cases.csv", "no,wages_benefits", "no,wages", "cases.csv", 2, "category",
+     "not an allowed value"),
+    ("cases.csv", "closed,hotline", "done,hotline", "cases.csv", 2, "status",
+     "not an allowed value"),
+    ("cases.csv", "female,no,wages", "female,perhaps,wages", "cases.csv", 2, "anonymous",
+     "not a yes/no value"),
+    ("cases.csv", "remedied,yes,4,none", "remedied,yes,6,none", "cases.csv", 2, "satisfaction",
+     "out of range"),
+    ("cases.csv", "c3,M2,,2025-03-05", "c3,M2,,2031-03-05", "cases.csv", 4, "received_at",
+     "in the future"),
+    ("cases.csv", "c2,M1,S1,2025-02-01", "c2,M1,S1,", "cases.csv", 3, "received_at", "is blank"),
+    ("mechanisms.csv", "M2,C1", "M1,C1", "mechanisms.csv", 3, "mechanism_id",
+     "duplicates row 2"),
+    ("mechanisms.csv", "M3,C2", "../M3,C2", "mechanisms.csv", 4, "mechanism_id",
+     "characters or a form"),
+    ("mechanisms.csv", "supply_chain", "brand_helpline", "mechanisms.csv", 3, "mechanism_type",
+     "not an allowed value"),
+    ("mechanisms.csv", "garments,VN", "garments,Vietnam", "mechanisms.csv", 3, "country",
+     "characters or a form"),
+    ("worker_survey.csv", "yes,yes,4,3,2", "yes,yes,0,3,2", "worker_survey.csv", 2, "trust",
+     "out of range"),
+    ("worker_survey.csv", "no,no,2,2,4,2", "no,no,2,2,6,2", "worker_survey.csv", 3,
+     "fear_retaliation", "out of range"),
+    ("worker_survey.csv", "r2,M1,2025-03-01,31", "r2,M1,2025-03-01,7", "worker_survey.csv", 3,
+     "age", "out of range"),
+    ("child_survey.csv", "k2,M3,2025-03-02,15", "k2,M3,2025-03-02,19", "child_survey.csv", 3,
+     "age", "out of range"),
+    ("child_survey.csv", "yes,yes,not_sure", "yes,maybe,not_sure", "child_survey.csv", 2,
+     "has_trusted_adult", "not an allowed value"),
+    ("workforce.csv", "M1,S1,500,300", "M1,S1,500,600", "workforce.csv", 2, "female",
+     "larger than headcount"),
+    ("clms_followups.csv", "ch1,M3,2024-12-01", "ch9,M3,2024-12-01", "clms_followups.csv", 3,
+     "child_id", "not a child of clms_children"),
+    ("clms_followups.csv", "ch1,M3,2024-09-01", "ch1,M3,2024-05-01", "clms_followups.csv", 2,
+     "visit_date", "before the child was identified"),
+    ("clms_children.csv", "2024-06-01,11,male,yes,no,2024-06-10", "2024-06-01,11,male,yes,no,2024-05-10",
+     "clms_children.csv", 2, "referred_at", "is before identified_at"),
+    ("clms_children.csv", "2024-07-01,school_kit;birth_certificate",
+     "2024-07-01,school kit;<b>cert</b>", "clms_children.csv", 2, "remediation_types",
+     "not a list of codes"),
+    ("self_assessment.csv", "M1,SA02,partly", "M1,SA02,sometimes", "self_assessment.csv", 3,
+     "answer", "not an allowed value"),
+    ("self_assessment.csv", "M1,SA02,partly", "M1,SA01,partly", "self_assessment.csv", 3,
+     "question_id", "duplicates row 2"),
+]
+
+
+@pytest.mark.parametrize("file,old,new,efile,erow,ecol,words", MALFORMED,
+                         ids=[f"{m[3]}:{m[5]}:{m[6]}" for m in MALFORMED])
+def test_malformed_input_is_located(base_dir, file, old, new, efile, erow, ecol, words):
+    replace_in(base_dir, file, old, new)
+    before = digest(base_dir)
+    report = check_data_dir(base_dir, today=TODAY)
+    assert not report.ok
+    hits = [p for p in report.errors + report.warnings
+            if p.file == efile and p.row == erow and p.column == ecol and words in p.problem]
+    assert hits, report.format()
+    line = hits[0].format()
+    assert efile in line and f"row {erow}" in line and ecol in line
+    assert digest(base_dir) == before
+
+
+def test_ragged_row_reports_row(base_dir):
+    replace_in(base_dir, "cases.csv", "c3,M2,,2025-03-05", "c3,M2,,extra,2025-03-05")
+    report = check_data_dir(base_dir, today=TODAY)
+    err = [p for p in report.errors if p.file == "cases.csv"]
+    assert err and err[0].row == 4 and "fields" in err[0].problem
+
+
+def test_missing_required_column(base_dir):
+    replace_in(base_dir, "cases.csv", "status,channel", "state,channel")
+    report = check_data_dir(base_dir, today=TODAY)
+    err = [p for p in report.errors if p.column == "status"]
+    assert err and err[0].row == 1 and "required column is missing" in err[0].problem
+
+
+def test_empty_file_and_header_only(base_dir):
+    (base_dir / "workforce.csv").write_bytes(b"")
+    (base_dir / "cases.csv").write_text(CASES.splitlines()[0] + "\n")
+    report = check_data_dir(base_dir, today=TODAY)
+    assert any(p.file == "workforce.csv" and "empty" in p.problem for p in report.errors)
+    assert any(p.file == "cases.csv" and "no rows" in p.problem for p in report.warnings)
+
+
+def test_latin1_file_is_refused_with_advice(base_dir):
+    (base_dir / "mechanisms.csv").write_bytes(MECHANISMS.replace("Factory", "Fábrica")
+                                              .encode("latin-1"))
+    report = check_data_dir(base_dir, today=TODAY)
+    err = [p for p in report.errors if p.file == "mechanisms.csv"]
+    assert err and "UTF-8" in err[0].problem and "line 2" in err[0].problem
+
+
+def test_bom_utf16_and_thai_text_are_read(tmp_path):
+    thai = MECHANISMS.replace("Factory helpline", "สายด่วนโรงงาน")
+    root = write_dir(tmp_path / "a", {"mechanisms.csv": b"\xef\xbb\xbf" + thai.encode("utf-8")})
+    ev = load(root, today=TODAY)
+    assert ev.mechanisms["name"].iloc[0] == "สายด่วนโรงงาน"
+    assert ev.mechanisms.columns[0] == "mechanism_id"
+    root2 = write_dir(tmp_path / "b", {"mechanisms.csv": thai.encode("utf-16")})
+    assert load(root2, today=TODAY).mechanisms["name"].iloc[0] == "สายด่วนโรงงาน"
+
+
+def test_dates_after_as_of_are_errors(base_dir):
+    report = check_data_dir(base_dir, as_of="2025-02-15", today=TODAY)
+    bad = {(p.file, p.row, p.column) for p in report.errors}
+    assert ("cases.csv", 4, "received_at") in bad
+    assert report.as_of == pd.Timestamp("2025-02-15")
+
+
+def test_excel_serial_and_iso_datetime_dates(base_dir):
+    # 45667 is 2025-01-10 in Excel's 1900 date system
+    replace_in(base_dir, "cases.csv", "c1,M1,S1,2025-01-10", "c1,M1,S1,45667")
+    replace_in(base_dir, "cases.csv", "c3,M2,,2025-03-05", "c3,M2,,2025-03-05T14:22:00Z")
+    ev = load(base_dir, today=TODAY)
+    assert ev["cases"]["received_at"].tolist()[0] == pd.Timestamp("2025-01-10")
+    assert ev["cases"]["received_at"].tolist()[2] == pd.Timestamp("2025-03-05")
+
+
+def test_errors_are_collected_across_tables(base_dir):
+    replace_in(base_dir, "cases.csv", "worker,34,female", "worker,200,female")
+    replace_in(base_dir, "worker_survey.csv", "yes,yes,4,3,2", "yes,yes,0,3,2")
+    report = check_data_dir(base_dir, today=TODAY)
+    assert {p.file for p in report.errors} == {"cases.csv", "worker_survey.csv"}
+
+
+def test_many_errors_are_counted_beyond_details(tmp_path):
+    rows = "".join(f"c{i},M1,,2025-01-01,,,open,,,,,,nonsense,,,,,\n" for i in range(100))
+    root = write_dir(tmp_path / "d", {"mechanisms.csv": MECHANISMS,
+                                      "cases.csv": CASES.splitlines()[0] + "\n" + rows})
+    report = check_data_dir(root, today=TODAY)
+    assert report.n_errors == 100
+    assert len(report.errors) < 100
+    assert "more in cases.csv, column category" in report.format()
+
+
+def test_load_raises_with_report(base_dir):
+    replace_in(base_dir, "cases.csv", "worker,34,female", "worker,200,female")
+    with pytest.raises(ValidationFailed) as exc:
+        load(base_dir, today=TODAY)
+    assert "cases.csv, row 2, column age" in str(exc.value)
+
+
+def test_xlsx_and_parquet_readers_match_csv(base_dir, tmp_path):
+    ev_csv = load(base_dir, today=TODAY)
+    for fmt in ("xlsx", "parquet"):
+        root = tmp_path / fmt
+        root.mkdir()
+        for name, df in ev_csv.tables.items():
+            if name == "self_assessment":
+                continue
+            out = df.copy()
+            if fmt == "xlsx":
+                out.to_excel(root / f"{name}.xlsx", index=False)
+            else:
+                out.to_parquet(root / f"{name}.parquet", index=False)
+        ev = load(root, today=TODAY)
+        for name in ("mechanisms", "cases", "clms_children", "worker_survey"):
+            pd.testing.assert_frame_equal(ev[name], ev_csv[name], check_dtype=True, obj=f"{fmt}:{name}")
+
+
+def test_xlsx_errors_use_spreadsheet_rows(base_dir, tmp_path):
+    df = pd.read_csv(base_dir / "cases.csv", dtype=str)
+    df.loc[1, "age"] = "300"
+    root = tmp_path / "x"
+    root.mkdir()
+    shutil.copy(base_dir / "mechanisms.csv", root)
+    df.to_excel(root / "cases.xlsx", index=False)
+    report = check_data_dir(root, today=TODAY)
+    assert [(p.file, p.row, p.column) for p in report.errors] == [("cases.xlsx", 3, "age")]
+
+
+def test_two_files_for_one_table(base_dir):
+    (base_dir / "cases.xlsx").write_bytes(b"x")
+    with pytest.raises(InputError, match="several files"):
+        check_data_dir(base_dir, today=TODAY)
+
+
+def test_cli_validate_exit_codes_and_untouched_input(base_dir, capsys):
+    before = digest(base_dir)
+    assert main(["validate", str(base_dir)]) == 0
+    replace_in(base_dir, "cases.csv", "worker,34,female", "worker,200,female")
+    before = digest(base_dir)
+    assert main(["validate", str(base_dir)]) == 2
+    out = capsys.readouterr().out
+    assert "cases.csv, row 2, column age: value '200' is out of range" in out
+    assert "INVALID" in out
+    assert digest(base_dir) == before
