@@ -121,6 +121,7 @@ def _load_plugins() -> None:
 
 #: Modules that add subcommands with :func:`subcommand` when imported.
 _PLUGIN_MODULES: tuple[str, ...] = (
+    "gm_eval.commands.score",
     "gm_eval.commands.demo",
     "gm_eval.commands.dashboard",
 )

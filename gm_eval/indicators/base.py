@@ -25,9 +25,7 @@ __all__ = [
     "share",
     "wilson",
     "days_between",
-    "km_steps",
-    "km_quantile",
-    "km_survival_at",
+    "km_summary",
 ]
 
 #: Computation functions keyed by indicator id (filled by :func:`computes`).
@@ -127,45 +125,12 @@ def share(mechanism_id: pd.Series, success, eligible=None) -> pd.DataFrame:
     return out
 
 
-def _wilson_local(successes, n, alpha=0.05):
-    from scipy.stats import norm
-
-    k = np.asarray(successes, dtype=float)
-    n = np.asarray(n, dtype=float)
-    z = norm.ppf(1 - alpha / 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        denom = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-        lo = np.clip(centre - half, 0, 1)
-        hi = np.clip(centre + half, 0, 1)
-    bad = ~(n > 0)
-    lo[bad] = np.nan
-    hi[bad] = np.nan
-    return lo, hi
-
-
 def wilson(successes, n, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval, vectorised.
+    """Wilson score interval (:func:`gm_eval.stats.wilson_interval`); NaN where n = 0."""
+    from gm_eval.stats import wilson_interval
 
-    Uses :func:`gm_eval.stats.wilson_interval` when available (the project's one
-    implementation); falls back to the closed form otherwise. NaN where n = 0.
-    """
-    try:
-        from gm_eval.stats import wilson_interval
-    except ImportError:  # pragma: no cover - only while stats.py is not there yet
-        return _wilson_local(successes, n, alpha)
-    k = np.asarray(successes, dtype=float)
-    nn = np.asarray(n, dtype=float)
-    ok = nn > 0
-    lo = np.full(len(nn), np.nan)
-    hi = np.full(len(nn), np.nan)
-    if ok.any():
-        res = wilson_interval(k[ok], nn[ok], alpha=alpha)
-        lo[ok] = np.asarray(res[0], dtype=float)
-        hi[ok] = np.asarray(res[1], dtype=float)
-    return lo, hi
+    lo, hi = wilson_interval(np.asarray(successes, dtype=float), np.asarray(n, dtype=float), alpha=alpha)
+    return np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
 
 
 def days_between(start: pd.Series, end: pd.Series) -> np.ndarray:
@@ -174,91 +139,50 @@ def days_between(start: pd.Series, end: pd.Series) -> np.ndarray:
     return d.astype("float64").to_numpy()
 
 
-def km_steps(group, duration, event) -> pd.DataFrame:
-    """Group-wise Kaplan-Meier estimate (right censoring), all groups at once.
+def km_summary(group, duration, event, targets=None) -> pd.DataFrame:
+    """Kaplan-Meier median and share with the event by a target time, per group.
+
+    A thin layer over :func:`gm_eval.stats.km_by_group` (the project's one
+    Kaplan-Meier implementation, identical to statsmodels ``SurvfuncRight``):
+    the median is the first event time with S(t) < 0.5, empty when S never
+    drops below 0.5; ``within_target`` = 1 - S(target), empty when the target
+    lies beyond the last observed time and S has not reached 0. Its interval is
+    the pointwise log-log 95% interval of S at the last event time <= target.
 
     Parameters
     ----------
     group : array-like
-        Group of each subject (e.g. mechanism_id).
+        Group (mechanism) of each subject.
     duration : array-like of float
-        Time to event or censoring (days, >= 0).
+        Days to event or censoring; NaN rows are dropped.
     event : array-like of bool
-        True when the event was observed, False when censored.
+        Event observed (False: censored).
+    targets : array-like, optional
+        Target days per subject (constant within a group).
 
     Returns
     -------
     DataFrame
-        One row per group and distinct time: ``group, t, at_risk, events, survival,
-        greenwood`` (cumulative sum of d / (n (n - d)), for Greenwood's variance).
-        Censored subjects stay at risk at their own time (the usual convention).
+        Indexed by group: ``n, events, median`` and, with ``targets``,
+        ``within_target, ci_low, ci_high``.
     """
+    from gm_eval.stats import km_by_group
+
     df = pd.DataFrame(
-        {"group": np.asarray(group), "t": np.asarray(duration, dtype=float), "e": flag(event)}
+        {"group": np.asarray(group, dtype=object), "duration": np.asarray(duration, dtype=float),
+         "event": flag(event).astype(int)}
     )
-    df = df[np.isfinite(df["t"])]
-    agg = (
-        df.groupby(["group", "t"], sort=True)["e"]
-        .agg(["size", "sum"])
-        .rename(columns={"size": "count", "sum": "events"})
-        .reset_index()
-    )
-    g = agg.groupby("group", sort=False)
-    total = g["count"].transform("sum")
-    agg["at_risk"] = total - g["count"].cumsum() + agg["count"]
-    n = agg["at_risk"].to_numpy(dtype=float)
-    d = agg["events"].to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logs = np.log1p(-d / n)
-        gw = np.where(d > 0, d / (n * (n - d)), 0.0)
-    agg["_log"] = logs
-    agg["_gw"] = gw
-    g = agg.groupby("group", sort=False)
-    agg["survival"] = np.exp(g["_log"].cumsum())
-    agg["greenwood"] = g["_gw"].cumsum()
-    return agg[["group", "t", "at_risk", "events", "survival", "greenwood"]]
-
-
-def km_quantile(steps: pd.DataFrame, p: float = 0.5) -> pd.Series:
-    """First time with S(t) <= 1 - p per group (NaN when never reached)."""
-    hit = steps[steps["survival"] <= (1 - p) + 1e-12]
-    q = hit.groupby("group", sort=False)["t"].min()
-    return q.reindex(steps["group"].unique())
-
-
-def km_survival_at(steps: pd.DataFrame, times: pd.Series, alpha: float = 0.05) -> pd.DataFrame:
-    """S(t) per group at a group-specific time, with a log-log 95% interval.
-
-    Parameters
-    ----------
-    steps : DataFrame
-        Output of :func:`km_steps`.
-    times : Series
-        Time per group (indexed by group).
-
-    Returns
-    -------
-    DataFrame
-        Indexed by group: ``survival``, ``ci_low``, ``ci_high`` (S = 1 before the
-        first event; the interval is undefined there and where S is 0 or 1).
-    """
-    from scipy.stats import norm
-
-    t = steps.merge(times.rename("_target"), left_on="group", right_index=True, how="inner")
-    t = t[t["t"] <= t["_target"]]
-    last = t.groupby("group", sort=False)[["survival", "greenwood"]].last()
-    out = pd.DataFrame(index=times.index)
-    out["survival"] = last["survival"].reindex(times.index).fillna(1.0)
-    gw = last["greenwood"].reindex(times.index).fillna(0.0)
-    s = out["survival"].to_numpy()
-    z = norm.ppf(1 - alpha / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logs = np.log(s)
-        se = np.sqrt(gw.to_numpy()) / np.abs(logs)
-        theta = np.log(-logs)
-        lo = np.exp(-np.exp(theta + z * se))
-        hi = np.exp(-np.exp(theta - z * se))
-    undefined = (s <= 0) | (s >= 1)
-    out["ci_low"] = np.where(undefined, np.nan, lo)
-    out["ci_high"] = np.where(undefined, np.nan, hi)
+    curves, summary = km_by_group(df, "group", probs=(0.5,), targets=targets)
+    out = summary.set_index("group")[["n", "events", "q50"]].rename(columns={"q50": "median"})
+    if targets is None:
+        return out
+    out["within_target"] = summary.set_index("group")["within_target"]
+    tg = summary.set_index("group")["target"]
+    c = curves.merge(tg.rename("_target"), left_on="group", right_index=True)
+    c = c[c["t"] <= c["_target"]].groupby("group", sort=False)[["ci_low", "ci_high"]].last()
+    # interval of 1 - S: flip the bounds of S
+    out["ci_low"] = 1 - c["ci_high"].reindex(out.index)
+    out["ci_high"] = 1 - c["ci_low"].reindex(out.index)
+    undefined = out["within_target"].isna()
+    out.loc[undefined, ["ci_low", "ci_high"]] = np.nan
     return out

@@ -10,9 +10,7 @@ from gm_eval.indicators.base import (
     computes,
     days_between,
     flag,
-    km_quantile,
-    km_steps,
-    km_survival_at,
+    km_summary,
     share,
 )
 
@@ -154,38 +152,33 @@ def _km_inputs(start, end, censor_at, as_of):
     return days_between(start, stop), event
 
 
-def _close_steps(ctx: Context) -> pd.DataFrame | None:
+def _close_km(ctx: Context) -> pd.DataFrame:
     def build():
         c = _cases(ctx)
         dur, ev = _km_inputs(
             c["received_at"], col(c, "closed_at"), pd.Series(pd.NaT, index=c.index), ctx.as_of
         )
-        return km_steps(c["mechanism_id"], dur, ev)
+        target = c["mechanism_id"].map(ctx.mechanisms.set_index("mechanism_id")["target_close_days"])
+        return km_summary(c["mechanism_id"], dur, ev, targets=target.astype("float64").to_numpy())
 
     return ctx.derived("km.received_to_closed", build)
 
 
 @computes("predictable.median_days_to_close")
 def median_days_to_close(ctx: Context):
-    c = _cases(ctx)
-    if not supplied(c, "closed_at"):
+    if not supplied(_cases(ctx), "closed_at"):
         return None
-    steps = _close_steps(ctx)
-    n = c.groupby("mechanism_id", sort=False).size()
-    return pd.DataFrame({"value": km_quantile(steps, 0.5).reindex(n.index), "n": n})
+    km = _close_km(ctx)
+    return pd.DataFrame({"value": km["median"], "n": km["n"]})
 
 
 @computes("predictable.closed_within_target_rate")
 def closed_within_target_rate(ctx: Context):
-    c = _cases(ctx)
-    if not supplied(c, "closed_at"):
+    if not supplied(_cases(ctx), "closed_at"):
         return None
-    steps = _close_steps(ctx)
-    n = c.groupby("mechanism_id", sort=False).size()
-    target = ctx.mechanisms.set_index("mechanism_id")["target_close_days"].astype("float64")
-    s = km_survival_at(steps, target.reindex(n.index))
+    km = _close_km(ctx)
     return pd.DataFrame(
-        {"value": 1 - s["survival"], "ci_low": 1 - s["ci_high"], "ci_high": 1 - s["ci_low"], "n": n}
+        {"value": km["within_target"], "ci_low": km["ci_low"], "ci_high": km["ci_high"], "n": km["n"]}
     )
 
 
@@ -206,9 +199,8 @@ def _km_median(ctx: Context, mask, end_col: str) -> pd.DataFrame | None:
     dur, ev = _km_inputs(
         sub["received_at"], col(sub, end_col), pd.to_datetime(col(sub, "closed_at")), ctx.as_of
     )
-    steps = km_steps(sub["mechanism_id"], dur, ev)
-    n = sub.groupby("mechanism_id", sort=False).size()
-    return pd.DataFrame({"value": km_quantile(steps, 0.5).reindex(n.index), "n": n})
+    km = km_summary(sub["mechanism_id"], dur, ev)
+    return pd.DataFrame({"value": km["median"], "n": km["n"]})
 
 
 @computes("predictable.median_days_to_referral")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from gm_eval.indicators.base import Context, computes, days_between, km_quantile, km_steps, share
+from gm_eval.indicators.base import Context, computes, days_between, km_summary, share
 from gm_eval.indicators.cases import col
 
 __all__ = ["FOLLOWUP_WINDOW_DAYS", "latest_followup"]
@@ -76,6 +76,5 @@ def clms_median_days_to_remediation(ctx: Context):
     end = pd.to_datetime(col(ch, "remediation_started_at"))
     event = (end.notna() & (end <= ctx.as_of)).to_numpy()
     stop = end.where(event, ctx.as_of)
-    steps = km_steps(ch["mechanism_id"], days_between(start, stop), event)
-    n = ch.groupby("mechanism_id", sort=False).size()
-    return pd.DataFrame({"value": km_quantile(steps, 0.5).reindex(n.index), "n": n})
+    km = km_summary(ch["mechanism_id"], days_between(start, stop), event)
+    return pd.DataFrame({"value": km["median"], "n": km["n"]})

@@ -1,0 +1,263 @@
+"""The ``score`` orchestration: evidence in, every result table out.
+
+:func:`score` computes all result tables of ``docs/results-format.md`` from an
+:class:`~gm_eval.evidence.Evidence` (indicators, scores and recommendations
+here; time to event, disaggregation, equity tests, survey quality and the
+descriptive tables by their own modules). :func:`score_data_dir` is the whole
+run behind ``gm-eval score``: load and validate, score, publish.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from gm_eval import __version__
+from gm_eval.contract import TABLE_ORDER
+from gm_eval.evidence import Evidence
+from gm_eval.indicators import catalogue, compute_indicators, questions
+from gm_eval.indicators.base import Context
+from gm_eval.recommend import recommendations
+from gm_eval.scoring import (
+    benchmark,
+    criterion_scores,
+    load_profile,
+    profile_catalogue,
+    score_indicators,
+)
+
+__all__ = ["score", "score_data_dir", "summary_lines", "data_quality_tables"]
+
+_MECHANISM_COLUMNS = [
+    "mechanism_id",
+    "company_id",
+    "name",
+    "sector",
+    "country",
+    "mechanism_type",
+    "target_ack_days",
+    "target_close_days",
+]
+
+
+def data_quality_tables(evidence: Evidence) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``data_quality`` and ``warnings`` tables (no cell values, only counts).
+
+    Returns
+    -------
+    data_quality : DataFrame
+        ``table, file, rows, present, warnings`` for every contract table.
+    warnings : DataFrame
+        ``table, column, problem, count`` from the non-blocking validation warnings.
+    """
+    w = pd.DataFrame(
+        [
+            {"table": p.table, "column": p.column or "", "problem": p.problem}
+            for p in evidence.warnings
+        ],
+        columns=["table", "column", "problem"],
+    )
+    if w.empty:
+        wt = pd.DataFrame(columns=["table", "column", "problem", "count"])
+    else:
+        wt = w.groupby(["table", "column", "problem"], sort=False).size().rename("count").reset_index()
+    per_table = w.groupby("table").size() if not w.empty else pd.Series(dtype="int64")
+    rows = []
+    for name in TABLE_ORDER:
+        src = evidence.sources.get(name)
+        df = evidence.tables.get(name)
+        rows.append(
+            {
+                "table": name,
+                "file": src.path if src else "",
+                "rows": int(src.rows) if src else (len(df) if df is not None else 0),
+                "present": bool(evidence.has(name)),
+                "warnings": int(per_table.get(name, 0)),
+            }
+        )
+    return pd.DataFrame(rows), wt
+
+
+def _others(evidence: Evidence, min_n: int, log) -> dict[str, pd.DataFrame]:
+    """Tables computed by the stats engineer's modules (skipped while not implemented)."""
+    from gm_eval import descriptive, equity, survey_quality, timetoevent
+
+    out: dict[str, pd.DataFrame] = {}
+    jobs = {
+        ("time_to_event", "time_to_event_summary"): lambda: timetoevent.intervals(
+            evidence, min_n=min_n
+        ),
+        ("disaggregation",): lambda: equity.disaggregate(evidence, min_n=min_n),
+        ("equity_tests",): lambda: equity.equity_tests(evidence),
+        ("survey_quality",): lambda: survey_quality.survey_quality(evidence),
+        ("case_volume",): lambda: descriptive.case_volume(evidence),
+        ("survey_items",): lambda: descriptive.survey_items(evidence),
+        ("clms_funnel",): lambda: descriptive.clms_funnel(evidence),
+        ("self_assessment",): lambda: descriptive.self_assessment_answers(evidence, questions()),
+    }
+    for names, job in jobs.items():
+        t0 = time.perf_counter()
+        try:
+            res = job()
+        except NotImplementedError:
+            log(f"  {', '.join(names)}: not implemented yet, skipped")
+            continue
+        res = res if isinstance(res, tuple) else (res,)
+        out.update(dict(zip(names, res, strict=True)))
+        log(f"  {', '.join(names)}: {time.perf_counter() - t0:.2f} s")
+    return out
+
+
+def score(
+    evidence: Evidence,
+    profile=None,
+    min_n: int | None = None,
+    k: int = 5,
+    progress: bool = False,
+) -> dict[str, pd.DataFrame]:
+    """Compute every result table of an evaluation.
+
+    Parameters
+    ----------
+    evidence : Evidence
+        Validated input tables (:func:`gm_eval.load`).
+    profile : None, path-like or dict
+        Scoring profile merged over the default (:func:`gm_eval.scoring.load_profile`).
+    min_n : int, optional
+        ``small_n`` threshold; default the profile's ``min_n`` (30). When given it
+        overrides the profile and is recorded in it.
+    k : int
+        Publication threshold: indicators whose denominator is below ``k`` are not
+        scored (their values are withheld on publication).
+    progress : bool
+        Print timings to stderr.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``mechanisms, indicator_catalogue, indicators, scores, recommendations,
+        data_quality, warnings`` and the tables of the statistics modules
+        (``time_to_event``, ``time_to_event_summary``, ``disaggregation``,
+        ``equity_tests``, ``survey_quality``, ``case_volume``, ``survey_items``,
+        ``clms_funnel``, ``self_assessment``). Unpublished: pass them to
+        :func:`gm_eval.publish.write_results`. The effective profile is in
+        ``tables.attrs``-free form via :func:`gm_eval.scoring.load_profile`.
+    """
+
+    def log(msg):
+        if progress:
+            print(msg, file=sys.stderr)
+
+    prof = load_profile(profile)
+    if min_n is not None:
+        prof["min_n"] = int(min_n)
+    t0 = time.perf_counter()
+    ctx = Context(evidence)
+    mechs = ctx.mechanisms
+    ind = compute_indicators(evidence, min_n=prof["min_n"])
+    ind = score_indicators(ind, prof, k=k)
+    log(f"  indicators: {time.perf_counter() - t0:.2f} s")
+    scores = benchmark(criterion_scores(ind, prof), mechs)
+    recs = recommendations(ind, scores, prof)
+    dq, warn = data_quality_tables(evidence)
+    tables = {
+        "mechanisms": mechs.reindex(columns=_MECHANISM_COLUMNS),
+        "indicator_catalogue": profile_catalogue(catalogue(), prof),
+        "indicators": ind,
+        "scores": scores,
+        "recommendations": recs,
+        "data_quality": dq,
+        "warnings": warn,
+    }
+    tables.update(_others(evidence, prof["min_n"], log))
+    return tables
+
+
+def summary_lines(scores: pd.DataFrame, mechanisms: pd.DataFrame | None = None) -> list[str]:
+    """One line per mechanism: overall score, band and weakest criterion."""
+    lines = []
+    crit = scores[scores["criterion"] != "overall"].dropna(subset=["score"])
+    weakest = crit.loc[crit.groupby("mechanism_id", sort=False)["score"].idxmin()].set_index(
+        "mechanism_id"
+    )
+    overall = scores[scores["criterion"] == "overall"]
+    width = max([len(str(m)) for m in overall["mechanism_id"]] + [9])
+    lines.append(f"{'mechanism':<{width}}  overall  band                   weakest criterion")
+    for row in overall.itertuples(index=False):
+        s = "    -" if pd.isna(row.score) else f"{row.score:5.1f}"
+        if row.mechanism_id in weakest.index:
+            w = weakest.loc[row.mechanism_id]
+            wk = f"{w['criterion']} ({w['score']:.0f})"
+        else:
+            wk = "-"
+        lines.append(f"{row.mechanism_id:<{width}}  {s}    {row.band:<21}  {wk}")
+    return lines
+
+
+def score_data_dir(
+    data_dir,
+    out_dir,
+    as_of=None,
+    profile=None,
+    mapping=None,
+    k: int = 5,
+    progress: bool = True,
+) -> Path:
+    """Load, validate, score and publish one data directory.
+
+    Parameters
+    ----------
+    data_dir : path-like
+        Input data directory.
+    out_dir : path-like
+        Results directory; replaced atomically on success, untouched on failure.
+    as_of : str or date, optional
+        Evaluation date (default: the latest date in the data).
+    profile : path-like or dict, optional
+        Scoring profile (merged over the default).
+    mapping : path-like or dict, optional
+        Mapping file for a user's own export.
+    k : int
+        Suppression threshold for publication.
+    progress : bool
+        Print progress to stderr.
+
+    Returns
+    -------
+    pathlib.Path
+        The results directory.
+
+    Raises
+    ------
+    gm_eval.errors.InputError
+        Invalid data, profile or mapping (nothing is written).
+    """
+    from gm_eval import load
+    from gm_eval.publish import write_results
+
+    t0 = time.perf_counter()
+    prof = load_profile(profile)  # fail early on a bad profile, before reading data
+    evidence = load(data_dir, mapping=mapping, as_of=as_of)
+    if progress:
+        print(f"loaded {data_dir} in {time.perf_counter() - t0:.2f} s", file=sys.stderr)
+    tables = score(evidence, profile=prof, k=k, progress=progress)
+    manifest = {
+        "tool": "gm-eval",
+        "version": __version__,
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "as_of": pd.Timestamp(evidence.as_of).date().isoformat(),
+        "min_n": prof["min_n"],
+        "profile": prof,
+        "inputs": {
+            name: {"file": s.path, "sha256": s.sha256, "rows": s.rows}
+            for name, s in evidence.sources.items()
+        },
+    }
+    out = write_results(tables, manifest, out_dir, k=k)
+    if progress:
+        print(f"scored and wrote {out} in {time.perf_counter() - t0:.2f} s", file=sys.stderr)
+    return out
