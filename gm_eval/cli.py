@@ -124,6 +124,7 @@ _PLUGIN_MODULES: tuple[str, ...] = (
     "gm_eval.commands.score",
     "gm_eval.commands.demo",
     "gm_eval.commands.dashboard",
+    "gm_eval.commands.surveys",
 )
 
 
