@@ -50,7 +50,8 @@ import pandas as pd
 from gm_eval.contract import ID_PATTERN, TABLES
 from gm_eval.errors import InputError
 
-__all__ = ["ImportResult", "read_export", "import_export", "LABEL_EXPORT_MESSAGE", "FORMS"]
+__all__ = ["ImportResult", "read_export", "write_import", "import_export", "LABEL_EXPORT_MESSAGE",
+           "FORMS"]
 
 #: Forms that can be imported (each fills the contract table of the same name).
 FORMS: tuple[str, ...] = ("worker_survey", "child_survey")
@@ -407,33 +408,28 @@ def _to_csv_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def import_export(path: str | Path, form: str, out_dir: str | Path,
-                  mechanism_id: str | None = None, mode: str = "new") -> Path:
-    """Import an export and write ``<out_dir>/<form>.csv``.
+def write_import(result: ImportResult, out_dir: str | Path, mode: str = "new") -> Path:
+    """Write an :class:`ImportResult` as ``<out_dir>/<form>.csv``.
 
     Parameters
     ----------
-    path : str or path-like
-        The KoboToolbox or ODK export (CSV or XLSX, "XML values and headers").
-    form : {"worker_survey", "child_survey"}
-        Which form the export is of.
+    result : ImportResult
+        From :func:`read_export`.
     out_dir : str or path-like
         Data directory (created if needed).
-    mechanism_id : str, optional
-        Mechanism the survey is about (see :func:`read_export`).
     mode : {"new", "append", "overwrite"}
         What to do when ``<form>.csv`` already exists: refuse (``new``), add the
-        rows (``append``: e.g. one export per mechanism; respondent ids must stay
-        unique per mechanism), or replace it.
+        rows (``append``: e.g. one export per mechanism; ``mechanism_id`` and
+        ``respondent_id`` must stay unique together), or replace it.
 
     Returns
     -------
     pathlib.Path
-        The written CSV file. Nothing is written when the export is refused.
+        The written CSV file (written whole or not at all).
     """
     if mode not in ("new", "append", "overwrite"):
         raise InputError(f"mode must be new, append or overwrite, got {mode!r}")
-    result = read_export(path, form, mechanism_id)
+    form = result.form
     out_dir = Path(out_dir)
     target = out_dir / f"{form}.csv"
     frame = _to_csv_frame(result.table)
@@ -457,3 +453,30 @@ def import_export(path: str | Path, form: str, out_dir: str | Path,
     frame.to_csv(tmp, index=False, lineterminator="\n")
     tmp.replace(target)
     return target
+
+
+def import_export(path: str | Path, form: str, out_dir: str | Path,
+                  mechanism_id: str | None = None, mode: str = "new") -> Path:
+    """Import an export and write ``<out_dir>/<form>.csv``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The KoboToolbox or ODK export (CSV or XLSX, "XML values and headers").
+    form : {"worker_survey", "child_survey"}
+        Which form the export is of.
+    out_dir : str or path-like
+        Data directory (created if needed).
+    mechanism_id : str, optional
+        Mechanism the survey is about (see :func:`read_export`).
+    mode : {"new", "append", "overwrite"}
+        See :func:`write_import`.
+
+    Returns
+    -------
+    pathlib.Path
+        The written CSV file. Nothing is written when the export is refused.
+    """
+    if mode not in ("new", "append", "overwrite"):
+        raise InputError(f"mode must be new, append or overwrite, got {mode!r}")
+    return write_import(read_export(path, form, mechanism_id), out_dir, mode)
