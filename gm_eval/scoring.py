@@ -197,7 +197,7 @@ def score_indicators(indicators: pd.DataFrame, profile: dict, k: int = 5) -> pd.
     n = indicators["n"].astype("Float64").fillna(0).to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         s = 100 * np.clip((v - f) / (t - f), 0.0, 1.0)
-    s = np.where(np.isfinite(v) & (n >= k), s, np.nan)
+    s = np.where(np.isfinite(v) & (n >= k), s + 0.0, np.nan)
     return indicators.assign(score=s)
 
 

@@ -390,7 +390,7 @@ def remedy_trend_ratio(ctx: Context):
     ok = col(c, "outcome").isin(REMEDIED)
     recent = share(c["mechanism_id"], ok, elig & ((rec > y1) & (rec <= ctx.as_of)).to_numpy())
     before = share(c["mechanism_id"], ok, elig & ((rec > y2) & (rec <= y1)).to_numpy())
-    both = recent.join(before, lsuffix="_r", rsuffix="_b")
+    both = recent.merge(before, left_index=True, right_index=True, how="left", suffixes=("_r", "_b"))
     both = both[(both["n_r"] > 0) & (both["n_b"] > 0) & (both["value_b"] > 0)]
     return pd.DataFrame(
         {"value": both["value_r"] / both["value_b"], "n": both["n_r"] + both["n_b"]}

@@ -72,7 +72,7 @@ def migrant_use_ratio(ctx: Context):
     known = mig.notna() & used.notna()
     m = share(w["mechanism_id"], used, known & mig.fillna(False).astype(bool))
     o = share(w["mechanism_id"], used, known & ~mig.fillna(True).astype(bool))
-    both = m.join(o, lsuffix="_m", rsuffix="_o")
+    both = m.merge(o, left_index=True, right_index=True, how="left", suffixes=("_m", "_o"))
     both = both[(both["n_m"] > 0) & (both["n_o"] > 0) & (both["value_o"] > 0)]
     return pd.DataFrame({"value": both["value_m"] / both["value_o"], "n": both["n_m"] + both["n_o"]})
 

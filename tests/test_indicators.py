@@ -1,0 +1,275 @@
+"""Every core indicator against hand arithmetic on the fixtures of scoring_fixtures.py."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import scoring_fixtures as F
+
+from gm_eval.contract import CRITERIA
+from gm_eval.indicators import INDICATOR_COLUMNS, compute_indicators, registry
+from gm_eval.indicators.base import COMPUTATIONS
+
+CORE = [
+    "legitimate.trust_rate",
+    "legitimate.satisfaction_rate",
+    "accessible.awareness_rate",
+    "accessible.child_awareness_rate",
+    "accessible.fear_of_retaliation_rate",
+    "accessible.anonymous_share",
+    "accessible.young_worker_representation_ratio",
+    "predictable.ack_within_target_rate",
+    "predictable.median_days_to_close",
+    "predictable.closed_within_target_rate",
+    "equitable.advice_rate",
+    "transparent.informed_rate",
+    "rights_compatible.child_referral_rate",
+    "rights_compatible.retaliation_rate",
+    "rights_compatible.clms_remediation_rate",
+    "rights_compatible.clms_exit_rate",
+    "continuous_learning.repeat_rate",
+    "engagement_dialogue.dialogue_rate",
+    "engagement_dialogue.consultation_rate",
+]
+
+
+@pytest.fixture(scope="module")
+def ind() -> pd.DataFrame:
+    return compute_indicators(F.evidence(), min_n=30)
+
+
+# ------------------------------------------------------------------ registry
+def test_registry_holds_every_core_indicator_and_each_has_a_computation():
+    reg = registry()
+    assert set(CORE) <= set(reg)
+    assert {i for i, d in reg.items() if d.core} == set(CORE)
+    assert set(reg) == set(COMPUTATIONS)
+
+
+def test_each_criterion_has_three_indicators_from_two_kinds_of_evidence():
+    reg = registry().values()
+    for c in CRITERIA:
+        mine = [i for i in reg if i.criterion == c]
+        assert len(mine) >= 3, c
+        assert len({i.evidence_kind for i in mine}) >= 2, c
+        assert any(i.evidence_kind == "self_assessment" for i in mine), c
+
+
+def test_indicators_table_has_contract_columns_and_one_row_per_mechanism_and_indicator(ind):
+    assert list(ind.columns) == INDICATOR_COLUMNS
+    assert len(ind) == 2 * len(registry())
+    assert not ind.duplicated(["mechanism_id", "indicator_id"]).any()
+
+
+def expect_rate(ind, mech, iid, k, n):
+    r = F.row(ind, mech, iid)
+    assert r["n"] == n
+    assert r["value"] == pytest.approx(k / n)
+    lo, hi = F.wilson_by_hand(k, n)
+    assert r["ci_low"] == pytest.approx(lo, abs=1e-9)
+    assert r["ci_high"] == pytest.approx(hi, abs=1e-9)
+    assert "small_n" in r["flags"]
+
+
+# ------------------------------------------------------------- survey rates
+def test_trust_rate(ind):
+    # trust 5, 4, 3, NA, 1 -> non-missing 4, >= 4: 2
+    expect_rate(ind, "M1", "legitimate.trust_rate", 2, 4)
+
+
+def test_awareness_rate(ind):
+    # aware T, T, F, NA, T -> 3 of 4
+    expect_rate(ind, "M1", "accessible.awareness_rate", 3, 4)
+
+
+def test_child_awareness_rate_not_sure_is_not_yes(ind):
+    # yes, no, not_sure, NA, yes -> 2 of 4 (not_sure counts in the denominator, not as yes)
+    expect_rate(ind, "M1", "accessible.child_awareness_rate", 2, 4)
+
+
+def test_fear_of_retaliation_rate(ind):
+    # fear 4, 5, 1, 2, NA -> 2 of 4
+    expect_rate(ind, "M1", "accessible.fear_of_retaliation_rate", 2, 4)
+
+
+def test_consultation_rate(ind):
+    # consulted T, F, F, F, NA -> 1 of 4
+    expect_rate(ind, "M1", "engagement_dialogue.consultation_rate", 1, 4)
+
+
+# ---------------------------------------------------------------- case rates
+def test_satisfaction_rate(ind):
+    # ratings c1 5, c2 2, c5 4 -> 2 of 3
+    expect_rate(ind, "M1", "legitimate.satisfaction_rate", 2, 3)
+
+
+def test_anonymous_share_counts_missing_as_not_anonymous(ind):
+    # anonymous c3, c6 of all six cases (c4 missing counts as not anonymous)
+    expect_rate(ind, "M1", "accessible.anonymous_share", 2, 6)
+
+
+def test_ack_within_target_excludes_recent_cases_and_counts_unacknowledged(ind):
+    # target 3 days; as_of 2024-12-31: c4 (received 12-30) is too recent -> n = 5
+    # c1 1 day ok, c2 9 days late, c3 never acknowledged, c5 exactly 3 ok, c6 1 day ok -> 3/5
+    expect_rate(ind, "M1", "predictable.ack_within_target_rate", 3, 5)
+
+
+def test_advice_rate_closed_cases_non_missing(ind):
+    # closed: c1 T, c2 F, c5 NA, c6 T -> 2 of 3
+    expect_rate(ind, "M1", "equitable.advice_rate", 2, 3)
+
+
+def test_informed_rate_excludes_anonymous(ind):
+    # closed and not anonymous: c1 T, c2 F, c5 T (c6 is anonymous) -> 2 of 3
+    expect_rate(ind, "M1", "transparent.informed_rate", 2, 3)
+
+
+def test_child_referral_rate(ind):
+    # under 18 and child_labour/SEA: c3 (14, referred child_protection), c5 (17, none);
+    # c2 is 16 but wages_benefits -> 1 of 2
+    expect_rate(ind, "M1", "rights_compatible.child_referral_rate", 1, 2)
+
+
+def test_retaliation_rate(ind):
+    # non-missing: c1 F, c2 T, c6 F -> 1 of 3
+    expect_rate(ind, "M1", "rights_compatible.retaliation_rate", 1, 3)
+
+
+def test_repeat_rate(ind):
+    # c1: first case. c2 (S1 wages, 03-01): c1 closed 01-05 -> repeat.
+    # c3 (S2 child_labour, 06-01): c5 closed 02-11 -> repeat. c4 (S1 wages, 12-30): c2 -> repeat.
+    # c5: nothing earlier at S2. c6: only health_safety case -> 3 of 6
+    expect_rate(ind, "M1", "continuous_learning.repeat_rate", 3, 6)
+
+
+def test_repeat_window_is_365_days():
+    c = F.cases()
+    # move c2 to 366 days after c1 closed (2024-01-05 + 366 = 2025-01-05): c1 is out of the window
+    c.loc[1, ["received_at"]] = pd.Timestamp("2025-01-05")
+    c.loc[1, ["acknowledged_at", "closed_at"]] = pd.NaT
+    c.loc[1, "status"] = "open"
+    ev = F.evidence("cases", cases=c, as_of="2025-01-31")
+    r = F.row(compute_indicators(ev), "M1", "continuous_learning.repeat_rate")
+    # c2 no longer a repeat; c4 (12-30) still repeats c1? c1 closed 2024-01-05 is 360 days before
+    # 2024-12-30 -> yes. c3 still repeats c5 -> 2 of 6
+    assert r["value"] == pytest.approx(2 / 6)
+
+
+def test_dialogue_rate(ind):
+    # closed: c1 T, c2 F, c5 T, c6 NA -> 2 of 3
+    expect_rate(ind, "M1", "engagement_dialogue.dialogue_rate", 2, 3)
+
+
+def test_young_worker_representation_ratio(ind):
+    # known age: c1 30, c2 16, c3 14, c5 17, c6 40 -> 15-17: c2, c5 -> 2/5 = 0.4
+    # workforce: (5 + 15) / (100 + 100) = 0.1 -> ratio 4.0, no interval
+    r = F.row(ind, "M1", "accessible.young_worker_representation_ratio")
+    assert r["value"] == pytest.approx(4.0)
+    assert r["n"] == 5
+    assert math.isnan(r["ci_low"]) and math.isnan(r["ci_high"])
+
+
+# ------------------------------------------------------------ Kaplan-Meier
+def test_median_days_to_close_kaplan_meier_with_censoring(ind):
+    # durations (days): c1 4, c2 20, c5 10, c6 5 closed; c3 open 06-01 -> censored at as_of
+    # after 213 days; c4 open 12-30 -> censored after 1 day.
+    # t=1 censored (no step); t=4: 5 at risk, 1 event, S = 4/5 = 0.8
+    # t=5: 4 at risk, S = 0.8 * 3/4 = 0.6; t=10: 3 at risk, S = 0.6 * 2/3 = 0.4 < 0.5
+    # -> median 10 (a naive median of closed cases only would be 7.5)
+    r = F.row(ind, "M1", "predictable.median_days_to_close")
+    assert r["value"] == 10
+    assert r["n"] == 6
+
+
+def test_closed_within_target_rate_kaplan_meier(ind):
+    # target_close_days 10 -> 1 - S(10) = 1 - 0.4 = 0.6 (a naive share of cases closed
+    # within 10 days would be 3/6 = 0.5)
+    r = F.row(ind, "M1", "predictable.closed_within_target_rate")
+    assert r["value"] == pytest.approx(0.6)
+    assert r["ci_low"] < 0.6 < r["ci_high"]
+
+
+def test_median_not_reached_is_empty_and_flagged_not_zero():
+    c = F.cases()
+    # only c1 closed: S(4) = 5/6 > 0.5, the rest censored -> no median
+    c.loc[c["case_id"] != "c1", ["closed_at"]] = pd.NaT
+    c.loc[c["case_id"] != "c1", "status"] = "open"
+    r = F.row(compute_indicators(F.evidence("cases", cases=c)), "M1",
+              "predictable.median_days_to_close")
+    assert math.isnan(r["value"])
+    assert r["flags"].split(";")[0] == "median_not_reached"
+
+
+def test_clms_median_days_to_remediation(ind):
+    # ch1 30 days (event), ch3 90 (event), ch2 censored at 334, ch4 censored at 60
+    # t=30: 4 at risk, S = 0.75; t=90: 2 at risk (ch3, ch2), S = 0.375 -> median 90
+    r = F.row(ind, "M2", "predictable.clms_median_days_to_remediation")
+    assert r["value"] == 90
+    assert r["n"] == 4
+
+
+# -------------------------------------------------------------------- CLMS
+def test_clms_remediation_rate(ind):
+    # ch1 and ch3 have remediation_started_at -> 2 of 4
+    expect_rate(ind, "M2", "rights_compatible.clms_remediation_rate", 2, 4)
+
+
+def test_clms_exit_rate_uses_latest_followup(ind):
+    # ch1 visits True then False (latest False: out); ch2 True; ch3 False; ch4 none -> 2 of 3
+    expect_rate(ind, "M2", "rights_compatible.clms_exit_rate", 2, 3)
+
+
+def test_clms_followup_within_6_months(ind):
+    # identified by 2024-07-01 (as_of - 183 days): ch1, ch2, ch3.
+    # ch1 visit after 91 days yes, ch2 after 90 yes, ch3 after 275 no -> 2 of 3
+    expect_rate(ind, "M2", "rights_compatible.clms_followup_within_6m_rate", 2, 3)
+
+
+def test_self_assessment_weighted_share(ind):
+    # SA01 yes (weight 1.5), SA02 partly (1), SA03 no (1), SA04 not_applicable:
+    # (1.5 * 1 + 1 * 0.5 + 0) / 3.5 = 0.5714..., n = 3 applicable answers
+    r = F.row(ind, "M1", "legitimate.self_assessment")
+    assert r["value"] == pytest.approx(2 / 3.5)
+    assert r["n"] == 3
+
+
+# ------------------------------------------------------ coverage and flags
+def test_missing_table_is_not_covered_never_zero():
+    ind = compute_indicators(F.evidence("cases"))
+    r = F.row(ind, "M1", "legitimate.trust_rate")
+    assert math.isnan(r["value"]) and pd.isna(r["n"])
+    assert r["flags"] == "not_covered"
+    # M2 has no cases at all
+    r = F.row(ind, "M2", "legitimate.satisfaction_rate")
+    assert r["flags"] == "not_covered" and math.isnan(r["value"])
+
+
+def test_missing_column_is_not_covered():
+    ind = compute_indicators(F.evidence("cases", cases=F.cases().drop(columns="anonymous")))
+    assert F.row(ind, "M1", "accessible.anonymous_share")["flags"] == "not_covered"
+
+
+def test_clms_indicators_not_applicable_to_other_mechanism_types(ind):
+    assert F.row(ind, "M1", "rights_compatible.clms_exit_rate")["flags"] == "not_applicable"
+    assert F.row(ind, "M2", "rights_compatible.clms_exit_rate")["flags"] == "small_n"
+
+
+def test_small_n_follows_min_n():
+    ind = compute_indicators(F.evidence("worker_survey"), min_n=4)
+    assert F.row(ind, "M1", "legitimate.trust_rate")["flags"] == ""  # n = 4
+    assert F.row(ind, "M1", "legitimate.user_satisfaction_rate")["flags"] == "small_n"  # n = 2
+
+
+def test_parity_ratio_lowest_over_highest():
+    from gm_eval.indicators.cases import parity
+
+    # group a: 6 of 10 remedied (0.6); group b: 3 of 10 (0.3); group c has 4 rows (< 5, ignored)
+    mech = np.array(["M"] * 24)
+    group = np.array(["a"] * 10 + ["b"] * 10 + ["c"] * 4, dtype=object)
+    success = np.array([1] * 6 + [0] * 4 + [1] * 3 + [0] * 7 + [0] * 4, dtype=bool)
+    out = parity(pd.Series(mech), group, success, np.ones(24, dtype=bool))
+    assert out.loc["M", "value"] == pytest.approx(0.5)
+    assert out.loc["M", "n"] == 20
