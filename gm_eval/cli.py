@@ -125,6 +125,7 @@ _PLUGIN_MODULES: tuple[str, ...] = (
     "gm_eval.commands.demo",
     "gm_eval.commands.dashboard",
     "gm_eval.commands.surveys",
+    "gm_eval.commands.report",
 )
 
 
