@@ -30,7 +30,7 @@ from gm_eval.scoring import (
     score_indicators,
 )
 
-__all__ = ["score", "score_data_dir", "summary_lines", "data_quality_tables"]
+__all__ = ["score", "score_data_dir", "summary_lines", "print_summary", "data_quality_tables"]
 
 _MECHANISM_COLUMNS = [
     "mechanism_id",
@@ -196,6 +196,26 @@ def summary_lines(scores: pd.DataFrame, mechanisms: pd.DataFrame | None = None) 
             wk = "-"
         lines.append(f"{row.mechanism_id:<{width}}  {s}    {row.band:<21}  {wk}")
     return lines
+
+
+def print_summary(results, file=None) -> None:
+    """Print the per-mechanism summary of a results directory (or a ``scores`` table).
+
+    Parameters
+    ----------
+    results : path-like, gm_eval.results.Results or DataFrame
+        A results directory, its reader, or the ``scores`` table itself.
+    file : file-like, optional
+        Where to print (default stdout).
+    """
+    if isinstance(results, pd.DataFrame):
+        scores = results
+    else:
+        from gm_eval.results import Results, read_results
+
+        res = results if isinstance(results, Results) else read_results(results)
+        scores = res.table("scores")
+    print("\n".join(summary_lines(scores)), file=file)
 
 
 def score_data_dir(

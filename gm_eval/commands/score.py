@@ -25,10 +25,8 @@ def _score(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress and no summary")
 
     def run(a: argparse.Namespace) -> int:
-        import pandas as pd
-
         from gm_eval.errors import InputError
-        from gm_eval.pipeline import score_data_dir, summary_lines
+        from gm_eval.pipeline import print_summary, score_data_dir
 
         if a.k < 1:
             raise InputError(f"--k must be at least 1, got {a.k}")
@@ -37,8 +35,7 @@ def _score(sub: argparse._SubParsersAction) -> None:
             progress=not a.quiet,
         )
         if not a.quiet:
-            scores = pd.read_parquet(out / "scores.parquet")
-            print("\n".join(summary_lines(scores)))
+            print_summary(out)
             print(f"results written to {out}")
         return EXIT_OK
 

@@ -1,0 +1,101 @@
+"""Benchmark ``gm-eval score`` on a large synthetic sector.
+
+One command::
+
+    .venv/bin/python benchmarks/bench_score.py            # 1,000 mechanisms, 1,000,000 cases
+    .venv/bin/python benchmarks/bench_score.py --small    # a quick 100 x 50,000 run
+
+Generates (once, cached in ``--data``; parquet) 1,000 mechanisms, 1,000,000
+cases, 500,000 worker survey, 100,000 child survey and 100,000 CLMS children;
+then runs ``gm-eval score`` in a child process and prints its wall time, its
+peak memory (max RSS of the child, from ``resource.getrusage``) and the ratio
+to the time of a child process that only reads the same input files with the
+same readers. Targets on a 2-core machine: <= 15 s, <= 3 GB, ratio <= 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGET_SECONDS = 15.0
+TARGET_GB = 3.0
+TARGET_RATIO = 3.0
+
+_READ_ONLY = """
+import sys
+from pathlib import Path
+from gm_eval.io import read_data_dir
+read_data_dir(Path(sys.argv[1]))
+"""
+
+
+def _child(cmd: list[str]) -> tuple[float, float, int]:
+    """Run a child process; return (wall seconds, peak RSS in GB, exit code)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    wall = time.perf_counter() - t0
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if proc.returncode != 0:
+        print(proc.stdout[-4000:], file=sys.stderr)
+    # ru_maxrss of RUSAGE_CHILDREN is the largest child so far: run the larger job last
+    return wall, max(peak_kb, before) / 1024**2, proc.returncode
+
+
+def _generate(data: Path, small: bool) -> None:
+    from gm_eval import synth
+
+    sizes = (
+        dict(n_mechanisms=100, n_cases=50_000, n_worker_survey=25_000, n_child_survey=5_000,
+             n_clms_children=5_000)
+        if small
+        else dict(n_mechanisms=1_000, n_cases=1_000_000, n_worker_survey=500_000,
+                  n_child_survey=100_000, n_clms_children=100_000)
+    )
+    t0 = time.perf_counter()
+    tables = synth.generate(seed=7, **sizes)
+    synth.write_data_dir(tables, data, fmt="parquet", overwrite=True)
+    rows = ", ".join(f"{k} {len(v):,}" for k, v in tables.items())
+    print(f"generated {data} in {time.perf_counter() - t0:.0f} s ({rows})")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--data", default=None, help="data directory (generated when missing)")
+    ap.add_argument("--small", action="store_true", help="100 mechanisms, 50,000 cases")
+    ap.add_argument("--repeat", type=int, default=1, help="score runs (best is reported)")
+    a = ap.parse_args(argv)
+    default = "bench-data-small" if a.small else "bench-data"
+    data = Path(a.data or Path(tempfile.gettempdir()) / "gm-eval" / default)
+    if not (data / "mechanisms.parquet").exists():
+        _generate(data, a.small)
+    py = sys.executable
+    read_s, read_gb, rc = _child([py, "-c", _READ_ONLY, str(data)])
+    if rc:
+        return rc
+    best = None
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(a.repeat):
+            cmd = [py, "-m", "gm_eval.cli", "score", str(data), "--out", f"{tmp}/results",
+                   "--quiet"]
+            wall, gb, rc = _child(cmd)
+            if rc:
+                return rc
+            best = wall if best is None else min(best, wall)
+    ratio = best / read_s
+    ok = lambda good: "ok" if good else "MISSED"  # noqa: E731
+    print(f"read only : {read_s:6.2f} s  (peak {read_gb:.2f} GB)")
+    print(f"gm-eval score end to end: {best:6.2f} s  [{ok(best <= TARGET_SECONDS)} <= {TARGET_SECONDS:.0f} s]")
+    print(f"peak memory (max RSS)  : {gb:6.2f} GB [{ok(gb <= TARGET_GB)} <= {TARGET_GB:.0f} GB]")
+    print(f"ratio score / read      : {ratio:6.2f}   [{ok(ratio <= TARGET_RATIO)} <= {TARGET_RATIO:.0f}]")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
