@@ -414,24 +414,13 @@ def km_by_group(
 
     n_groups = len(uniques)
     z = _sps.norm.ppf(1 - alpha / 2)
-    order = np.lexsort((t, codes_k))
-    g, t, e = codes_k[order], t[order], e[order].astype(float)
-    n_obs = np.bincount(g, minlength=n_groups)
-    n_ev = np.bincount(g, weights=e, minlength=n_groups).round().astype("int64")
+    n_obs = np.bincount(codes_k, minlength=n_groups)
+    n_ev = np.bincount(codes_k, weights=e.astype(float), minlength=n_groups).round().astype("int64")
     tmax = np.full(n_groups, np.nan)
-    if len(g):
-        last = np.r_[np.flatnonzero(np.diff(g)), len(g) - 1]
-        tmax[g[last]] = t[last]
-
-    # distinct (group, time) rows
-    if len(g):
-        new = np.r_[True, (np.diff(g) != 0) | (np.diff(t) != 0)]
-    else:
-        new = np.zeros(0, dtype=bool)
-    starts = np.flatnonzero(new)
-    ug, ut = g[starts], t[starts]
-    cnt = np.diff(np.r_[starts, len(g)])
-    d = np.add.reduceat(e, starts) if len(starts) else np.zeros(0)
+    if len(t):
+        tm = pd.Series(t).groupby(codes_k).max()
+        tmax[tm.index.to_numpy()] = tm.to_numpy()
+    ug, ut, cnt, d = _distinct_times(codes_k, t, e.astype(float), n_groups)
     # at risk just before each time: group size minus those with smaller times
     gstart = np.r_[True, np.diff(ug) != 0] if len(ug) else np.zeros(0, dtype=bool)
     gstarts = np.flatnonzero(gstart)
@@ -511,6 +500,32 @@ def km_by_group(
         summary["target"] = tgt
         summary["within_target"] = np.where(defined, 1 - s_at, np.nan)
     return curves, summary
+
+
+def _distinct_times(g: np.ndarray, t: np.ndarray, e: np.ndarray, n_groups: int):
+    """Distinct (group, time) pairs sorted by group then time, with counts and events.
+
+    Whole-number times use a counting pass (``np.bincount`` over group x time),
+    which avoids sorting millions of rows; other times are sorted.
+    """
+    if len(t) == 0:
+        z = np.zeros(0)
+        return z.astype(np.int64), z, z, z
+    tmin, tmaxall = float(t.min()), float(t.max())
+    integer = tmin >= 0 and np.all(t == np.floor(t))
+    width = int(tmaxall) + 1 if integer else 0
+    if integer and n_groups * width <= 50_000_000:
+        key = g.astype(np.int64) * width + t.astype(np.int64)
+        cnt = np.bincount(key, minlength=n_groups * width)
+        pos = np.flatnonzero(cnt)
+        d = np.bincount(key, weights=e, minlength=n_groups * width)[pos]
+        return pos // width, (pos % width).astype(float), cnt[pos].astype(float), d
+    order = np.lexsort((t, g))
+    gs, ts, es = g[order], t[order], e[order]
+    new = np.r_[True, (np.diff(gs) != 0) | (np.diff(ts) != 0)]
+    starts = np.flatnonzero(new)
+    cnt = np.diff(np.r_[starts, len(gs)]).astype(float)
+    return gs[starts], ts[starts], cnt, np.add.reduceat(es, starts)
 
 
 def _factorize_groups(keys: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:

@@ -1,15 +1,55 @@
 """Time to event: Kaplan-Meier per mechanism for every pair of stage dates.
 
-Work in progress: signature published first; see :func:`intervals`.
+Durations are whole days from the start date to the end date. Which rows enter
+each interval, and how a missing end date is treated, is decided once here:
+
+=============================  ============================  ==================================
+interval                       rows analysed                 missing end date
+=============================  ============================  ==================================
+``received_to_acknowledged``   every case                    censored at ``as_of``
+``received_to_closed``         every case                    censored at ``as_of`` (data
+                                                             contract: ``closed_at`` of a
+                                                             withdrawn or ineligible case is an
+                                                             event of closing like any other)
+``received_to_referred``       ``referred_at`` set, or       censored at ``as_of`` while the
+                               ``referred_to`` a referral    case is open; a settled case
+                               target (not ``none``)         without a date is left out
+``received_to_assessed``       ``assessed_at`` set, or any   as above
+                               case of a ``hotline``
+``received_to_removed``        ``removed_at`` set, or a      as above
+                               ``hotline`` case of category
+                               ``sexual_exploitation_abuse``
+``identified_to_referred``     every CLMS child              censored at ``as_of`` while the
+                                                             child's case is open (no
+                                                             ``closed_at``); a closed case that
+                                                             never reached the stage is left out
+``identified_to_remediation``  every CLMS child              as above
+=============================  ============================  ==================================
+
+The rule behind the stage intervals: a case that is still open may yet reach
+the stage, so it is censored at ``as_of``; a case that was settled without
+reaching it never needed it (or its date is unknown) and is left out rather
+than imputed. Rows whose start is after ``as_of`` are left out, and an end date
+after ``as_of`` is treated as not yet observed (censored at ``as_of``).
+
+Targets: the acknowledgement and closing intervals are measured against each
+mechanism's own ``target_ack_days`` / ``target_close_days`` (defaults 7 and 30,
+:mod:`gm_eval.contract`); ``within_target`` is the Kaplan-Meier estimate of
+1 - S(target), so ``received_to_closed`` gives exactly the contract's
+``predictable.closed_within_target_rate`` and its ``median`` the contract's
+``predictable.median_days_to_close``.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from gm_eval.contract import DEFAULT_TARGET_ACK_DAYS, DEFAULT_TARGET_CLOSE_DAYS
 from gm_eval.evidence import Evidence
+from gm_eval.stats import DEFAULT_MIN_N, join_flags, km_by_group
 
-__all__ = ["INTERVALS", "intervals"]
+__all__ = ["INTERVALS", "CURVE_COLUMNS", "SUMMARY_COLUMNS", "intervals", "interval_durations"]
 
 #: interval name -> (table, start column, end column)
 INTERVALS: dict[str, tuple[str, str, str]] = {
@@ -22,16 +62,265 @@ INTERVALS: dict[str, tuple[str, str, str]] = {
     "identified_to_remediation": ("clms_children", "identified_at", "remediation_started_at"),
 }
 
+CURVE_COLUMNS = ["mechanism_id", "interval", "t", "survival", "ci_low", "ci_high", "at_risk"]
+SUMMARY_COLUMNS = [
+    "mechanism_id", "interval", "n", "events", "median", "median_ci_low", "median_ci_high",
+    "p90", "p90_ci_low", "p90_ci_high", "target_days", "within_target", "flags",
+]
 
-def intervals(evidence: Evidence, alpha: float = 0.05, min_n: int = 30
+_REFERRAL_TARGETS_NONE = {"none"}
+_DAY = np.timedelta64(1, "D")
+
+
+def _effective_targets(mechanisms: pd.DataFrame) -> pd.DataFrame:
+    m = mechanisms[["mechanism_id"]].copy()
+    for col, default in (("target_ack_days", DEFAULT_TARGET_ACK_DAYS),
+                         ("target_close_days", DEFAULT_TARGET_CLOSE_DAYS)):
+        v = mechanisms[col] if col in mechanisms.columns else pd.Series(np.nan, index=mechanisms.index)
+        m[col] = pd.to_numeric(v, errors="coerce").astype(float).fillna(default).to_numpy()
+    m["mechanism_type"] = mechanisms["mechanism_type"].to_numpy() if "mechanism_type" in mechanisms else np.nan
+    return m
+
+
+def _col(df: pd.DataFrame, name: str) -> pd.Series:
+    if name in df.columns:
+        return df[name]
+    return pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
+
+
+def _durations(start: pd.Series, end: pd.Series, in_scope: np.ndarray, still_open: np.ndarray,
+               as_of: pd.Timestamp, censor_all: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(keep, duration in days, event) for one interval of one table."""
+    s = pd.to_datetime(start).to_numpy(dtype="datetime64[ns]")
+    e = pd.to_datetime(end).to_numpy(dtype="datetime64[ns]")
+    asof = np.datetime64(pd.Timestamp(as_of).normalize().to_datetime64(), "ns")
+    has_end = ~np.isnat(e) & (e <= asof)
+    start_ok = ~np.isnat(s) & (s <= asof)
+    censored_ok = censor_all | still_open
+    keep = start_ok & in_scope & (has_end | censored_ok | (~np.isnat(e) & (e > asof)))
+    stop = np.where(has_end, e, asof)
+    dur = (stop - s) / _DAY
+    keep &= dur >= 0
+    return keep, np.floor(dur), has_end
+
+
+def _codes(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """Position of each value in ``index`` (-1 when absent), fast on Arrow strings."""
+    codes, uniq = pd.factorize(values)
+    pos = index.get_indexer(pd.Index(uniq).astype(object))
+    out = np.full(len(values), -1, dtype=np.int64)
+    ok = codes >= 0
+    out[ok] = pos[codes[ok]]
+    return out
+
+
+def _is(values: pd.Series, *labels: str) -> np.ndarray:
+    """Boolean array: value is one of ``labels`` (missing is False)."""
+    return values.isin(labels).fillna(False).to_numpy(dtype=bool)
+
+
+def _coded_durations(evidence: Evidence, mids: pd.Index) -> tuple[np.ndarray, ...]:
+    """(mechanism position, interval position, duration, event) over all intervals."""
+    as_of = pd.Timestamp(evidence.as_of)
+    names = list(INTERVALS)
+    mech = evidence.mechanisms
+    hot_mech = _is(mech["mechanism_type"], "hotline") if "mechanism_type" in mech else \
+        np.zeros(len(mech), dtype=bool)
+    hot_pos = mids.get_indexer(pd.Index(mech["mechanism_id"]).astype(object))
+    hot_by_pos = np.zeros(len(mids) + 1, dtype=bool)
+    hot_by_pos[hot_pos[hot_pos >= 0]] = hot_mech[hot_pos >= 0]
+    parts: list[tuple[np.ndarray, ...]] = []
+
+    def add(mcode, name, keep, dur, ev):
+        parts.append((mcode[keep], np.full(int(keep.sum()), names.index(name), dtype=np.int64),
+                      dur[keep], ev[keep].astype(float)))
+
+    cases = evidence.get("cases")
+    if cases is not None and len(cases):
+        mcode = _codes(cases["mechanism_id"], mids)
+        n = len(cases)
+        is_open = _is(cases["status"], "open") if "status" in cases else np.ones(n, dtype=bool)
+        hotline = hot_by_pos[mcode]
+        if "referred_to" in cases:
+            ref = cases["referred_to"]
+            ref_target = (ref.notna() & ~ref.isin(list(_REFERRAL_TARGETS_NONE))).fillna(False)
+            ref_target = ref_target.to_numpy(dtype=bool)
+        else:
+            ref_target = np.zeros(n, dtype=bool)
+        sea = _is(cases["category"], "sexual_exploitation_abuse") if "category" in cases else \
+            np.zeros(n, dtype=bool)
+        allrows = np.ones(n, dtype=bool)
+        rules = {
+            "received_to_acknowledged": (allrows, True),
+            "received_to_closed": (allrows, True),
+            "received_to_referred": (ref_target, False),
+            "received_to_assessed": (hotline, False),
+            "received_to_removed": (hotline & sea, False),
+        }
+        for name, (scope, censor_all) in rules.items():
+            _, start_col, end_col = INTERVALS[name]
+            end = _col(cases, end_col)
+            in_scope = scope | end.notna().to_numpy()
+            keep, dur, ev = _durations(cases[start_col], end, in_scope, is_open, as_of, censor_all)
+            add(mcode, name, keep & (mcode >= 0), dur, ev)
+    clms = evidence.get("clms_children")
+    if clms is not None and len(clms):
+        mcode = _codes(clms["mechanism_id"], mids)
+        is_open = _col(clms, "closed_at").isna().to_numpy()
+        for name in ("identified_to_referred", "identified_to_remediation"):
+            _, start_col, end_col = INTERVALS[name]
+            keep, dur, ev = _durations(clms[start_col], _col(clms, end_col),
+                                       np.ones(len(clms), dtype=bool), is_open, as_of, False)
+            add(mcode, name, keep & (mcode >= 0), dur, ev)
+    if not parts:
+        z = np.zeros(0)
+        return z.astype(np.int64), z.astype(np.int64), z, z
+    return tuple(np.concatenate(x) for x in zip(*parts, strict=True))
+
+
+def interval_durations(evidence: Evidence) -> pd.DataFrame:
+    """One row per unit and interval it enters: durations and event indicators.
+
+    Parameters
+    ----------
+    evidence : Evidence
+        Validated tables; ``cases`` and ``clms_children`` are read when present.
+
+    Returns
+    -------
+    DataFrame
+        ``mechanism_id, interval, duration, event`` (days, 1 event / 0 censored),
+        after the inclusion and censoring rules of the module docstring. Rows of
+        mechanisms absent from ``mechanisms`` are dropped.
+
+    Examples
+    --------
+    >>> import gm_eval.evidence as ev
+    >>> mech = pd.DataFrame({"mechanism_id": ["m"], "mechanism_type": ["ogm"]})
+    >>> cases = pd.DataFrame({"mechanism_id": ["m", "m"], "status": ["closed", "open"],
+    ...     "received_at": pd.to_datetime(["2025-01-01", "2025-01-10"]),
+    ...     "closed_at": pd.to_datetime(["2025-01-11", None])})
+    >>> e = ev.Evidence({"mechanisms": mech, "cases": cases}, pd.Timestamp("2025-01-20"))
+    >>> d = interval_durations(e)
+    >>> d[d["interval"] == "received_to_closed"][["duration", "event"]].values.tolist()
+    [[10.0, 1.0], [10.0, 0.0]]
+    """
+    mids = pd.Index(evidence.mechanisms["mechanism_id"]).astype(object)
+    mc, ic, dur, ev = _coded_durations(evidence, mids)
+    return pd.DataFrame({
+        "mechanism_id": mids.to_numpy()[mc],
+        "interval": np.asarray(list(INTERVALS), dtype=object)[ic],
+        "duration": dur,
+        "event": ev,
+    })
+
+
+def intervals(evidence: Evidence, alpha: float = 0.05, min_n: int = DEFAULT_MIN_N
               ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Kaplan-Meier curves and summaries for every mechanism and interval.
+    """Kaplan-Meier curves and summaries for every mechanism and interval at once.
+
+    Parameters
+    ----------
+    evidence : Evidence
+        Validated tables (``mechanisms``; ``cases`` and ``clms_children`` when present).
+    alpha : float
+        1 - confidence level of the bands and quantile intervals.
+    min_n : int
+        Summaries with fewer rows analysed get the flag ``small_n``.
 
     Returns
     -------
     curves : DataFrame
-        results-format ``time_to_event``.
+        results-format ``time_to_event``: ``mechanism_id, interval, t, survival,
+        ci_low, ci_high, at_risk``, one row per event time (S = 1 before the first).
     summary : DataFrame
-        results-format ``time_to_event_summary``.
+        results-format ``time_to_event_summary``: one row per mechanism and
+        interval (all seven intervals for every mechanism): ``n`` rows
+        analysed, ``events``, Kaplan-Meier ``median`` and ``p90`` (first time
+        with S(t) < 0.5, resp. < 0.1; empty when never reached) with
+        log(-log) confidence limits (upper limit empty when not reached),
+        ``target_days`` and ``within_target`` = 1 - S(target) for the
+        acknowledgement and closing intervals (empty for the others, and when
+        follow-up is shorter than the target), and ``flags``: ``small_n``;
+        ``not_covered`` when no row could be analysed for an interval the
+        mechanism should have (acknowledge, close and referral for every
+        mechanism, assessment and removal for hotlines, CLMS intervals for
+        ``clms`` mechanisms); ``not_applicable`` otherwise.
+
+    Examples
+    --------
+    >>> import gm_eval.evidence as ev
+    >>> mech = pd.DataFrame({"mechanism_id": ["m"], "mechanism_type": ["ogm"],
+    ...                      "target_close_days": pd.array([20], dtype="Int64")})
+    >>> cases = pd.DataFrame({"mechanism_id": ["m"] * 3, "status": ["closed", "closed", "open"],
+    ...     "received_at": pd.to_datetime(["2025-01-01", "2025-01-01", "2025-01-01"]),
+    ...     "closed_at": pd.to_datetime(["2025-01-11", "2025-01-31", None])})
+    >>> e = ev.Evidence({"mechanisms": mech, "cases": cases}, pd.Timestamp("2025-03-01"))
+    >>> curves, summary = intervals(e)
+    >>> s = summary.set_index("interval").loc["received_to_closed"]
+    >>> float(s["median"]), float(s["target_days"]), round(float(s["within_target"]), 3)
+    (30.0, 20.0, 0.333)
     """
-    raise NotImplementedError
+    mech = _effective_targets(evidence.mechanisms)
+    names = list(INTERVALS)
+    mids = mech["mechanism_id"].astype(object).to_numpy()
+    n_m, n_i = len(mids), len(names)
+    mi, ii, dur, ev = _coded_durations(evidence, pd.Index(mids))
+    gid = (mi * n_i + ii).astype(np.int64)
+    tgt_ack = mech["target_ack_days"].to_numpy()
+    tgt_close = mech["target_close_days"].to_numpy()
+    target_by_gid = np.full(n_m * n_i, np.nan)
+    target_by_gid[np.arange(n_m) * n_i + names.index("received_to_acknowledged")] = tgt_ack
+    target_by_gid[np.arange(n_m) * n_i + names.index("received_to_closed")] = tgt_close
+    work = pd.DataFrame({"gid": gid, "duration": dur, "event": ev})
+    curves_g, summ_g = km_by_group(work, "gid", probs=(0.5, 0.9), alpha=alpha,
+                                   targets=target_by_gid[gid])
+
+    # curves back to ids
+    cg = curves_g["gid"].to_numpy()
+    curves = pd.DataFrame({
+        "mechanism_id": mids[cg // n_i],
+        "interval": np.asarray(names, dtype=object)[cg % n_i],
+        "t": curves_g["t"].to_numpy(),
+        "survival": curves_g["survival"].to_numpy(),
+        "ci_low": curves_g["ci_low"].to_numpy(),
+        "ci_high": curves_g["ci_high"].to_numpy(),
+        "at_risk": curves_g["at_risk"].to_numpy().astype("int64"),
+    })
+
+    # summary: every mechanism x interval
+    full = np.arange(n_m * n_i)
+    s = summ_g.set_index("gid").reindex(full)
+    summary = pd.DataFrame({
+        "mechanism_id": mids[full // n_i],
+        "interval": np.asarray(names, dtype=object)[full % n_i],
+        "n": s["n"].fillna(0).to_numpy().astype("int64"),
+        "events": s["events"].fillna(0).to_numpy().astype("int64"),
+        "median": s["q50"].to_numpy(),
+        "median_ci_low": s["q50_ci_low"].to_numpy(),
+        "median_ci_high": s["q50_ci_high"].to_numpy(),
+        "p90": s["q90"].to_numpy(),
+        "p90_ci_low": s["q90_ci_low"].to_numpy(),
+        "p90_ci_high": s["q90_ci_high"].to_numpy(),
+        "target_days": target_by_gid[full],
+        "within_target": s["within_target"].to_numpy() if "within_target" in s else np.nan,
+    })
+    # within_target only for the intervals with targets
+    summary.loc[~np.isfinite(summary["target_days"]), "within_target"] = np.nan
+    mt = np.asarray(mech["mechanism_type"].astype(object).to_numpy())[full // n_i]
+    interval = summary["interval"].to_numpy()
+    expected = np.isin(interval, ["received_to_acknowledged", "received_to_closed", "received_to_referred"])
+    expected |= np.isin(interval, ["received_to_assessed", "received_to_removed"]) & (mt == "hotline")
+    expected |= np.isin(interval, ["identified_to_referred", "identified_to_remediation"]) & (mt == "clms")
+    # referral: with cases but none referred, time to referral does not apply
+    has_cases = np.zeros(n_m, dtype=bool)
+    has_cases[mi[ii == names.index("received_to_closed")]] = True
+    has_cases = has_cases[full // n_i]
+    expected &= ~((interval == "received_to_referred") & has_cases)
+    n = summary["n"].to_numpy()
+    empty = n == 0
+    summary["flags"] = join_flags(
+        np.where(~empty & (n < min_n), "small_n", ""),
+        np.where(empty, np.where(expected, "not_covered", "not_applicable"), ""),
+    )
+    return curves[CURVE_COLUMNS], summary[SUMMARY_COLUMNS]

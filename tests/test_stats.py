@@ -160,11 +160,13 @@ def test_km_edge_cases():
     assert S.km_curve([1, np.nan, 2], [1, 1, 1])["at_risk"].tolist() == [2, 1]
 
 
-def _random_groups(seed=0, n_groups=25):
+def _random_groups(seed=0, n_groups=25, whole_days=True):
     rng = np.random.default_rng(seed)
     sizes = rng.integers(1, 60, n_groups)
     g = np.repeat([f"m{i:02d}" for i in range(n_groups)], sizes)
     t = rng.integers(0, 60, len(g)).astype(float)
+    if not whole_days:  # exercises the sorting path of km_by_group
+        t = np.round(t + rng.choice([0.0, 0.5], len(g)), 1)
     e = (rng.uniform(size=len(g)) < rng.uniform(0.2, 1.0, n_groups).repeat(sizes)).astype(int)
     target = pd.Series(rng.choice([7, 14, 30, 90], n_groups), index=[f"m{i:02d}" for i in range(n_groups)])
     df = pd.DataFrame({"g": g, "duration": t, "event": e})
@@ -172,9 +174,9 @@ def _random_groups(seed=0, n_groups=25):
     return df
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_km_by_group_matches_survfuncright_per_group(seed):
-    df = _random_groups(seed)
+@pytest.mark.parametrize("seed, whole_days", [(0, True), (1, True), (2, False), (3, False)])
+def test_km_by_group_matches_survfuncright_per_group(seed, whole_days):
+    df = _random_groups(seed, whole_days=whole_days)
     curves, summary = S.km_by_group(df, "g", probs=(0.5, 0.9), targets=df["target"])
     summary = summary.set_index("g")
     for gid, sub in df.groupby("g"):
