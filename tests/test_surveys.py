@@ -187,3 +187,12 @@ def test_translation_columns(form):
     assert (items["label"].str.strip() != "").all()
     assert (sheets["choices"]["label::English (en)"].str.strip() != "").all()
     assert sheets["settings"]["default_language"].iloc[0] == "English (en)"
+
+
+def test_docs_codebook_table_is_current():
+    """docs/surveys.md embeds the codebook table; regenerate with the build's --docs."""
+    from gm_eval.surveys.build import docs_with_codebook
+
+    page = (surveys_dir().parent / "docs" / "surveys.md").read_text(encoding="utf-8")
+    assert docs_with_codebook(page) == page, "run: python -m gm_eval.surveys.build --docs"
+    assert page.count("| worker_survey |") == (read_codebook()["form"] == "worker_survey").sum()

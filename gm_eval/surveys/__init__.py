@@ -32,6 +32,7 @@ __all__ = [
     "read_form",
     "form_items",
     "read_codebook",
+    "codebook_markdown",
 ]
 
 #: Forms shipped with gm-eval; each name is also the contract table it fills.
@@ -168,3 +169,27 @@ def read_codebook() -> pd.DataFrame:
     path = files("gm_eval") / "data" / "codebook.csv"
     with path.open("r", encoding="utf-8") as fh:
         return pd.read_csv(fh, dtype=str, keep_default_na=False)
+
+
+def codebook_markdown() -> str:
+    """Render the codebook as a Markdown table (for docs/surveys.md and the methodology page).
+
+    Returns
+    -------
+    str
+        One row per form item: form, variable (with its group path), role, table column,
+        values, indicator ids and criterion.
+    """
+    cb = read_codebook()
+    lines = [
+        "| form | item (path) | role | table column | values | indicators | criterion |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in cb.itertuples():
+        column = f"`{r.table}.{r.column}`" if r.column else "not imported"
+        inds = "<br>".join(f"`{i}`" for i in r.indicator_ids.split(";") if i) or "—"
+        crit = ", ".join(c for c in r.criterion.split(";") if c) or "—"
+        values = r.values.replace("|", "\\|")
+        lines.append(f"| {r.form} | `{r.variable}` (`{r.path}`) | {r.role} | {column} | "
+                     f"{values} | {inds} | {crit} |")
+    return "\n".join(lines) + "\n"

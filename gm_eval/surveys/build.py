@@ -18,7 +18,8 @@ from openpyxl import Workbook
 from gm_eval.errors import InputError
 from gm_eval.surveys import FORMS, SHEETS, read_form, surveys_dir
 
-__all__ = ["form_workbook", "build_form", "build_all", "check_xlsform", "main"]
+__all__ = ["form_workbook", "build_form", "build_all", "check_xlsform", "docs_with_codebook",
+           "main"]
 
 
 def form_workbook(form: str, source_dir: str | Path | None = None) -> Workbook:
@@ -105,12 +106,34 @@ def build_all(out_dir: str | Path | None = None,
     return [build_form(f, out_dir, source_dir) for f in FORMS]
 
 
+DOCS_START = "<!-- codebook:start -->"
+DOCS_END = "<!-- codebook:end -->"
+
+
+def docs_with_codebook(text: str) -> str:
+    """Return ``text`` (docs/surveys.md) with the codebook table between its markers."""
+    from gm_eval.surveys import codebook_markdown
+
+    head, sep, rest = text.partition(DOCS_START)
+    _, sep2, tail = rest.partition(DOCS_END)
+    if not sep or not sep2:
+        raise InputError(f"the page has no {DOCS_START} ... {DOCS_END} block")
+    return f"{head}{DOCS_START}\n{codebook_markdown()}{DOCS_END}{tail}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point: build the forms, print what was written."""
     p = argparse.ArgumentParser(prog="python -m gm_eval.surveys.build", description=__doc__)
     p.add_argument("--out", default=None, help="output folder (default surveys/build)")
+    p.add_argument("--docs", action="store_true",
+                   help="also regenerate the codebook table in docs/surveys.md")
     a = p.parse_args(argv)
     try:
+        if a.docs:
+            page = surveys_dir().parent / "docs" / "surveys.md"
+            page.write_text(docs_with_codebook(page.read_text(encoding="utf-8")),
+                            encoding="utf-8")
+            print(f"wrote {page}")
         for path in build_all(a.out):
             print(f"wrote {path}")
     except InputError as exc:
