@@ -145,8 +145,10 @@ def scorecard(scores: pd.DataFrame, title: str = "Scores on the eight criteria")
         return _empty(title, "No scores available")
     df = scores.copy()
     order = _criteria_order(df["criterion"])
+    if "overall" in order:  # overall on top, then the criteria in canonical order
+        order = ["overall", *[c for c in order if c != "overall"]]
     df["criterion"] = pd.Categorical(df["criterion"], order, ordered=True)
-    df = df.sort_values("criterion", ascending=False)
+    df = df.sort_values("criterion", ascending=False)  # plotly draws the first bar at the bottom
     labels = [criterion_label(c) for c in df["criterion"].astype(str)]
     band = df["band"].astype("object").where(df["score"].notna(), "not_covered").fillna("not_covered")
     text = [

@@ -132,13 +132,14 @@ _RESULTS_CACHE: dict[tuple, object] = {}
 
 
 def _results_key(results_dir: Path) -> tuple:
-    mf = results_dir / "manifest.json"
-    stamp = mf.stat().st_mtime_ns if mf.exists() else 0
+    """Identity of a results directory's current content (names, sizes, mtimes)."""
+    stamp = tuple(sorted((e.name, e.stat().st_mtime_ns, e.stat().st_size)
+                         for e in os.scandir(results_dir) if e.is_file()))
     return (str(results_dir), stamp)
 
 
 def load_results(results_dir):
-    """Read a results directory once per process (cached on its manifest's mtime).
+    """Read a results directory once per process (cached on its files' sizes and mtimes).
 
     Uses :func:`gm_eval.results.read_results` when available.
 
