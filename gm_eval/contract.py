@@ -33,8 +33,9 @@ __all__ = [
     "DEFAULT_TARGET_CLOSE_DAYS",
 ]
 
-#: Identifiers that may be used in file names (mechanisms, companies, sectors).
-ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+#: Identifiers that may be used in file names (mechanisms, companies, sectors): the
+#: contract's ``[A-Za-z0-9_.-]{1,64}``, and never starting with a dot (no ``..``, no hidden files).
+ID_PATTERN = r"^(?!\.)[A-Za-z0-9_.-]{1,64}$"
 
 #: The eight UNGP Principle 31 effectiveness criteria, in their canonical order.
 CRITERIA: tuple[str, ...] = (

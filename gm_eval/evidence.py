@@ -8,7 +8,9 @@ dtypes:
 ========  =======================================================
 kind      dtype
 ========  =======================================================
-id, str   ``object`` strings, missing as ``NaN``
+id, str   ``object`` strings, missing as ``NaN``; record ids (``case_id``,
+          ``respondent_id``, ``child_id``) are keyed ``UInt64`` pseudonyms
+          (:mod:`gm_eval.pseudonym`), never the user's own ids
 enum      ``object`` lower-case strings, missing as ``NaN``
 multi     ``object`` ``;``-joined lower-case codes
 int       ``Int64`` (nullable)

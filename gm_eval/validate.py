@@ -27,6 +27,7 @@ from gm_eval.errors import InputError, ValidationFailed
 from gm_eval.evidence import Evidence, SourceFile
 from gm_eval.io.mapping import Mapping, TableMapping, load_mapping
 from gm_eval.io.readers import RawTable, find_table_files, read_table_file
+from gm_eval.pseudonym import get_key, pseudonymise_tables
 
 __all__ = [
     "Problem",
@@ -231,7 +232,7 @@ def _checks(c: Column) -> list[pa.Check]:
 def _pattern_words(pattern: str) -> str:
     if pattern == r"^[A-Z]{2}$":
         return "a two-letter ISO 3166-1 country code such as TH"
-    return "letters, digits, '_', '.' or '-' only, 1 to 64 characters"
+    return "letters, digits, '_', '.' or '-' only, 1 to 64 characters, not starting with '.'"
 
 
 def schema_for(table: Table) -> pa.DataFrameSchema:
@@ -561,8 +562,8 @@ def _parse_as_of(as_of) -> pd.Timestamp | None:
     return ts.tz_localize(None).normalize() if ts.tzinfo else ts.normalize()
 
 
-def validate_tables(raws: dict[str, RawTable], as_of=None, today: dt.date | None = None
-                    ) -> tuple[Evidence | None, ValidationReport]:
+def validate_tables(raws: dict[str, RawTable], as_of=None, today: dt.date | None = None,
+                    key: bytes | None = None) -> tuple[Evidence | None, ValidationReport]:
     """Type and check raw tables.
 
     Parameters
@@ -573,6 +574,8 @@ def validate_tables(raws: dict[str, RawTable], as_of=None, today: dt.date | None
         Evaluation date; default the latest date in the data, never after today.
     today : date, optional
         Today's date (for tests); default the system date.
+    key : bytes, optional
+        Pseudonymisation key (default: :func:`gm_eval.pseudonym.get_key`).
 
     Returns
     -------
@@ -612,6 +615,8 @@ def validate_tables(raws: dict[str, RawTable], as_of=None, today: dt.date | None
     if not report.ok:
         return None, report
     tables = {n: df.reset_index(drop=True) for n, df in typed.items()}
+    # Record ids never travel further than this line: keyed pseudonyms replace them.
+    tables = pseudonymise_tables(tables, key if key is not None else get_key())
     sources = {n: SourceFile(n, r.file, r.sha256, len(r.frame)) for n, r in raws.items()}
     ev = Evidence(tables=tables, as_of=as_of_ts, sources=sources, warnings=report.warnings)
     return ev, report

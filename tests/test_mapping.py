@@ -74,7 +74,7 @@ def test_foreign_export_is_mapped(export_dir):
     d, mapping = export_dir
     ev = load(d, mapping=mapping, today=TODAY)
     cases = ev["cases"]
-    assert cases["case_id"].tolist() == ["T-001", "T-002"]
+    assert cases["case_id"].nunique() == 2  # pseudonymised at load
     assert cases["mechanism_id"].tolist() == ["HELP-1", "HELP-1"]
     assert cases["received_at"].tolist() == [pd.Timestamp("2025-02-03"), pd.Timestamp("2025-02-10")]
     assert cases["closed_at"].iloc[0] == pd.Timestamp("2025-02-17")
