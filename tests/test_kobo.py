@@ -376,3 +376,17 @@ def test_round_trip_scored_by_engine(tmp_path):
         assert row["value"] == pytest.approx(value, rel=1e-12), key
     # planted: the mechanisms differ, so equal values would hide a mix-up
     assert want[("garment_a", "legitimate.trust_rate")] != want[("seafood_b", "legitimate.trust_rate")]
+
+
+def test_xlsx_with_typed_cells(tmp_path):
+    """Kobo's XLSX stores numbers and date-times as typed cells, not text."""
+    answers = canonical_answers("worker_survey", 40, seed=17)
+    df = kobo_export("worker_survey", answers).astype(object)
+    df["_id"] = answers["_id"].astype(int)
+    df["_submission_time"] = answers["_submission_time"]
+    for col in ("demographics/age", "views/trust", "experience/satisfied"):
+        num = pd.to_numeric(df[col], errors="coerce")
+        df[col] = [int(v) if pd.notna(v) else (s or None) for v, s in zip(num, df[col], strict=True)]
+    export = write_export(df, tmp_path / "typed.xlsx", "xlsx")
+    res = read_export(export, "worker_survey", mechanism_id="m")
+    pd.testing.assert_frame_equal(_norm(res.table), _norm(expected_table("worker_survey", answers, "m")))
