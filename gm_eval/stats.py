@@ -40,6 +40,8 @@ __all__ = [
     "cronbach_alpha_by_group",
     "chi2_by_group",
     "mwu_by_group",
+    "kruskal_by_group",
+    "binomtest_two_sided",
     "join_flags",
 ]
 
@@ -713,6 +715,7 @@ def chi2_by_group(
     outcome_col: str,
     correction: bool = True,
     min_expected: float = 5.0,
+    weight_col: str | None = None,
 ) -> pd.DataFrame:
     """Chi-square tests of independence (groups × outcome) for many tables at once.
 
@@ -735,6 +738,9 @@ def chi2_by_group(
     min_expected : float
         Tables with any expected count below this are flagged ``small_n`` and
         get no statistic.
+    weight_col : str, optional
+        Frequency weights: each row stands for this many units (for tests
+        run on already aggregated counts).
 
     Returns
     -------
@@ -751,13 +757,16 @@ def chi2_by_group(
     (9.956, 0.0016)
     """
     test_cols = list(test_cols)
-    d = df[test_cols + [group_col, outcome_col]].dropna(subset=[group_col, outcome_col])
+    d = df[test_cols + [group_col, outcome_col]].copy()
+    d["_w"] = 1.0 if weight_col is None else pd.to_numeric(df[weight_col]).astype(float).to_numpy()
+    d = d.dropna(subset=[group_col, outcome_col])
     cnt = (
-        d.groupby(test_cols + [group_col, outcome_col], sort=True, observed=True)
-        .size()
+        d.groupby(test_cols + [group_col, outcome_col], sort=True, observed=True)["_w"]
+        .sum()
         .rename("o")
         .reset_index()
     )
+    cnt = cnt[cnt["o"] > 0]
     cols_out = test_cols + ["statistic", "dof", "p_value", "effect_size", "n", "groups", "flags"]
     if cnt.empty:
         return pd.DataFrame(columns=cols_out)
@@ -807,12 +816,43 @@ def chi2_by_group(
     return out[cols_out]
 
 
+def _rank_table(df, test_cols, group_col, value_col, weight_col):
+    """Per (test, group, value) weights with midranks and tie terms of each test."""
+    v = pd.to_numeric(df[value_col], errors="coerce").astype(float)
+    d = df[test_cols + [group_col]].copy()
+    d["_v"] = v.to_numpy()
+    d["_w"] = 1.0 if weight_col is None else pd.to_numeric(df[weight_col]).astype(float).to_numpy()
+    d = d.dropna(subset=[group_col, "_v"])
+    d = d[d["_w"] > 0]
+    if d.empty:
+        return None, None
+    tid, tkeys = _factorize_groups(d[test_cols])
+    d["_tid"] = tid
+    d["_g"] = d[group_col].astype(str).to_numpy()
+    cell = d.groupby(["_tid", "_g", "_v"], sort=True)["_w"].sum().reset_index()
+    tv = cell.groupby(["_tid", "_v"], sort=True)["_w"].sum().reset_index()
+    starts = np.flatnonzero(np.r_[True, np.diff(tv["_tid"].to_numpy()) != 0])
+    t = tv["_w"].to_numpy()
+    below = _group_cumsum(t, starts) - t
+    tv["_rank"] = below + (t + 1) / 2
+    tv["_tie"] = t**3 - t
+    cell = cell.merge(tv[["_tid", "_v", "_rank"]], on=["_tid", "_v"])
+    cell["_rs"] = cell["_rank"] * cell["_w"]
+    grp = cell.groupby(["_tid", "_g"], sort=True).agg(n=("_w", "sum"), R=("_rs", "sum")).reset_index()
+    tests = tv.groupby("_tid").agg(N=("_w", "sum"), tie=("_tie", "sum"))
+    tests["k"] = grp.groupby("_tid").size()
+    tests["groups"] = grp.groupby("_tid")["_g"].agg(";".join)
+    tests["min_n"] = grp.groupby("_tid")["n"].min()
+    return grp, (tests, tkeys)
+
+
 def mwu_by_group(
     df: pd.DataFrame,
     test_cols: Sequence[str],
     group_col: str,
     value_col: str,
     min_group_n: int = 5,
+    weight_col: str | None = None,
 ) -> pd.DataFrame:
     """Mann-Whitney U tests of an ordinal outcome between two groups, for many tests at once.
 
@@ -834,6 +874,8 @@ def mwu_by_group(
         Group label and ordinal outcome.
     min_group_n : int
         Tests where a group has fewer observations are flagged ``small_n``.
+    weight_col : str, optional
+        Frequency weights (rows standing for several units with equal values).
 
     Returns
     -------
@@ -851,49 +893,144 @@ def mwu_by_group(
     """
     test_cols = list(test_cols)
     cols_out = test_cols + ["statistic", "p_value", "effect_size", "n", "groups", "flags"]
-    v = pd.to_numeric(df[value_col], errors="coerce").astype(float)
-    d = df[test_cols + [group_col]].copy()
-    d["_v"] = v.to_numpy()
-    d = d.dropna(subset=[group_col, "_v"])
-    if d.empty:
+    grp, res = _rank_table(df, test_cols, group_col, value_col, weight_col)
+    if grp is None:
         return pd.DataFrame(columns=cols_out)
-    tid, tkeys = _factorize_groups(d[test_cols])
-    d["_tid"] = tid
-    d["_g"] = d[group_col].astype(str)
-    glabels = d.groupby("_tid")["_g"].agg(lambda s: ";".join(sorted(s.unique())))
-    ngroups = d.groupby("_tid")["_g"].nunique()
-    first = d.groupby("_tid")["_g"].transform("min")
-    d["_x"] = (d["_g"] == first).astype(float)
-    # counts per (test, value) for midranks
-    cv = d.groupby(["_tid", "_v"], sort=True).agg(t=("_x", "size"), tx=("_x", "sum")).reset_index()
-    starts = np.flatnonzero(np.r_[True, np.diff(cv["_tid"].to_numpy()) != 0])
-    tcount = cv["t"].to_numpy().astype(float)
-    below = _group_cumsum(tcount, starts) - tcount
-    midrank = below + (tcount + 1) / 2
-    cv["rx"] = midrank * cv["tx"].to_numpy()
-    cv["tie"] = tcount**3 - tcount
-    agg = cv.groupby("_tid").agg(R1=("rx", "sum"), n=("t", "sum"), n1=("tx", "sum"), tie=("tie", "sum"))
-    n = agg["n"].to_numpy().astype(float)
-    n1 = agg["n1"].to_numpy().astype(float)
+    tests, tkeys = res
+    first = grp.groupby("_tid").head(1).set_index("_tid")
+    n = tests["N"].to_numpy()
+    n1 = first["n"].reindex(tests.index).to_numpy()
     n2 = n - n1
-    u1 = agg["R1"].to_numpy() - n1 * (n1 + 1) / 2
+    u1 = first["R"].reindex(tests.index).to_numpy() - n1 * (n1 + 1) / 2
     mu = n1 * n2 / 2
     with np.errstate(divide="ignore", invalid="ignore"):
-        s = np.sqrt(n1 * n2 / 12 * ((n + 1) - agg["tie"].to_numpy() / (n * (n - 1))))
+        sd = np.sqrt(n1 * n2 / 12 * ((n + 1) - tests["tie"].to_numpy() / (n * (n - 1))))
         u = np.maximum(u1, n1 * n2 - u1)
-        zz = (u - mu - 0.5) / s
+        zz = (u - mu - 0.5) / sd
         p = np.clip(2 * _sps.norm.sf(zz), 0, 1)
-        p = np.where(s == 0, 1.0, p)  # every value identical: no evidence of a difference
+        p = np.where(sd == 0, 1.0, p)  # every value identical: no evidence of a difference
         rbc = 1 - 2 * (n1 * n2 - u1) / (n1 * n2)
-    ng = ngroups.reindex(agg.index).to_numpy()
-    not_app = ng != 2
-    small = ~not_app & (np.minimum(n1, n2) < min_group_n)
+    not_app = tests["k"].to_numpy() != 2
+    small = ~not_app & (tests["min_n"].to_numpy() < min_group_n)
     bad = not_app | small
-    out = tkeys.iloc[agg.index.to_numpy()].reset_index(drop=True)
+    out = tkeys.iloc[tests.index.to_numpy()].reset_index(drop=True)
     out["statistic"] = np.where(bad, np.nan, u1)
     out["p_value"] = np.where(bad, np.nan, p)
     out["effect_size"] = np.where(bad, np.nan, rbc)
-    out["n"] = n.astype("int64")
-    out["groups"] = glabels.reindex(agg.index).to_numpy()
+    out["n"] = np.round(n).astype("int64")
+    out["groups"] = tests["groups"].to_numpy()
     out["flags"] = np.where(not_app, "not_applicable", np.where(small, "small_n", "")).astype(object)
     return out[cols_out]
+
+
+def kruskal_by_group(
+    df: pd.DataFrame,
+    test_cols: Sequence[str],
+    group_col: str,
+    value_col: str,
+    min_group_n: int = 5,
+    weight_col: str | None = None,
+) -> pd.DataFrame:
+    """Kruskal-Wallis H tests of an ordinal outcome across groups, for many tests at once.
+
+    Same statistic and p-value as ``scipy.stats.kruskal`` (and ``pingouin.kruskal``):
+    H from the rank sums with the tie correction, chi-square with ``k - 1``
+    degrees of freedom. Effect size epsilon-squared = H / (n - 1)
+    (Tomczak and Tomczak 2014).
+
+    Returns
+    -------
+    DataFrame
+        ``*test_cols, statistic, dof, p_value, effect_size, n, groups, flags``;
+        ``not_applicable`` with fewer than 2 groups, ``small_n`` when a group
+        has fewer than ``min_group_n`` observations.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"t": "x", "g": list("aaaaabbbbbccccc"),
+    ...                   "v": [1, 2, 2, 3, 1, 3, 4, 3, 4, 5, 5, 5, 4, 5, 4]})
+    >>> float(round(kruskal_by_group(d, ["t"], "g", "v")["statistic"].iloc[0], 3))
+    10.24
+    """
+    test_cols = list(test_cols)
+    cols_out = test_cols + ["statistic", "dof", "p_value", "effect_size", "n", "groups", "flags"]
+    grp, res = _rank_table(df, test_cols, group_col, value_col, weight_col)
+    if grp is None:
+        return pd.DataFrame(columns=cols_out)
+    tests, tkeys = res
+    grp["r2n"] = grp["R"] ** 2 / grp["n"]
+    ssum = grp.groupby("_tid")["r2n"].sum().reindex(tests.index).to_numpy()
+    n = tests["N"].to_numpy()
+    k = tests["k"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = 12 / (n * (n + 1)) * ssum - 3 * (n + 1)
+        corr = 1 - tests["tie"].to_numpy() / (n**3 - n)
+        h = h / corr
+        p = _sps.chi2.sf(h, np.maximum(k - 1, 1))
+        eps = h / (n - 1)
+    not_app = k < 2
+    small = ~not_app & (tests["min_n"].to_numpy() < min_group_n)
+    bad = not_app | small | ~np.isfinite(h)
+    out = tkeys.iloc[tests.index.to_numpy()].reset_index(drop=True)
+    out["statistic"] = np.where(bad, np.nan, h)
+    out["dof"] = (k - 1).astype(float)
+    out["p_value"] = np.where(bad, np.nan, p)
+    out["effect_size"] = np.where(bad, np.nan, eps)
+    out["n"] = np.round(n).astype("int64")
+    out["groups"] = tests["groups"].to_numpy()
+    out["flags"] = np.where(not_app, "not_applicable", np.where(small, "small_n", "")).astype(object)
+    # every value identical (no ranks to compare): H undefined, no evidence of a difference
+    same = ~not_app & ~small & ~np.isfinite(h)
+    out.loc[same, ["statistic", "p_value", "effect_size"]] = [0.0, 1.0, 0.0]
+    return out[cols_out]
+
+
+def binomtest_two_sided(k, n, p) -> np.ndarray:
+    """Exact two-sided binomial test p-values, vectorised.
+
+    Same definition as ``scipy.stats.binomtest(k, n, p).pvalue`` (the
+    probabilities of all outcomes no more likely than ``k``, with scipy's
+    relative tolerance 1e-7), computed for arrays without a Python loop.
+
+    Examples
+    --------
+    >>> binomtest_two_sided([2, 30], [150, 150], [0.2, 0.2]).round(6).tolist()
+    [0.0, 1.0]
+    """
+    k, n, p = (np.asarray(x, dtype=float) for x in np.broadcast_arrays(k, n, p))
+    k, n, p = k.ravel(), n.ravel(), p.ravel()
+    out = np.full(k.shape, np.nan)
+    ok = np.isfinite(k) & np.isfinite(n) & np.isfinite(p) & (n > 0) & (p >= 0) & (p <= 1) & (k >= 0) & (k <= n)
+    k, n, p = k[ok], n[ok], p[ok]
+    d = _sps.binom.pmf(k, n, p) * (1 + 1e-7)
+    mean = n * p
+    pv = np.ones(len(k))
+    lower = k < mean
+    upper = k > mean
+    # k below the mean: smallest x >= ceil(np) with pmf(x) <= d; add P(X >= x)
+    lo = np.ceil(mean)
+    hi = n + 1
+    for _ in range(64):
+        if not np.any(lo < hi):
+            break
+        act = lo < hi
+        mid = np.floor((lo + hi) / 2)
+        cond = _sps.binom.pmf(mid, n, p) <= d
+        hi = np.where(act & cond, mid, hi)
+        lo = np.where(act & ~cond, mid + 1, lo)
+    p_low = _sps.binom.cdf(k, n, p) + _sps.binom.sf(lo - 1, n, p)
+    # k above the mean: largest x <= floor(np) with pmf(x) <= d; add P(X <= x)
+    lo2 = np.full(len(k), -1.0)
+    hi2 = np.floor(mean)
+    for _ in range(64):
+        if not np.any(lo2 < hi2):
+            break
+        act = lo2 < hi2
+        mid = np.ceil((lo2 + hi2) / 2)
+        cond = _sps.binom.pmf(mid, n, p) <= d
+        lo2 = np.where(act & cond, mid, lo2)
+        hi2 = np.where(act & ~cond, mid - 1, hi2)
+    p_high = np.where(lo2 >= 0, _sps.binom.cdf(lo2, n, p), 0.0) + _sps.binom.sf(k - 1, n, p)
+    pv = np.where(lower, p_low, np.where(upper, p_high, 1.0))
+    out[ok] = np.minimum(pv, 1.0)
+    return out

@@ -361,3 +361,46 @@ def test_mwu_by_group_matches_scipy_and_pingouin():
 def test_join_flags():
     out = S.join_flags(np.array(["small_n", "", ""]), np.array(["suppressed", "", "not_covered"]))
     assert out.tolist() == ["small_n;suppressed", "", "not_covered"]
+
+
+def test_kruskal_by_group_matches_scipy():
+    rng = np.random.default_rng(8)
+    parts = []
+    for t, shift in enumerate([0.0, 0.8]):
+        for gname, n, sh in [("a", 30, 0.0), ("b", 50, shift), ("c", 40, shift / 2)]:
+            v = np.clip(np.round(rng.normal(3 + sh, 1.1, n)), 1, 5)
+            parts.append(pd.DataFrame({"test": f"t{t}", "group": gname, "v": v}))
+    d = pd.concat(parts, ignore_index=True)
+    out = S.kruskal_by_group(d, ["test"], "group", "v").set_index("test")
+    for t, sub in d.groupby("test"):
+        ref = st.kruskal(*[g["v"] for _, g in sub.groupby("group")])
+        assert out.loc[t, "statistic"] == pytest.approx(ref.statistic)
+        assert out.loc[t, "p_value"] == pytest.approx(ref.pvalue)
+        assert out.loc[t, "effect_size"] == pytest.approx(ref.statistic / (len(sub) - 1))
+        assert out.loc[t, "dof"] == 2 and out.loc[t, "groups"] == "a;b;c"
+    assert out.loc["t1", "p_value"] < 0.01
+
+
+def test_rank_and_chi2_tests_accept_frequency_weights():
+    rng = np.random.default_rng(9)
+    d = pd.DataFrame({"test": "t", "group": rng.choice(["f", "m"], 300),
+                      "v": rng.integers(1, 6, 300), "y": rng.uniform(size=300) < 0.4})
+    agg_v = d.groupby(["test", "group", "v"]).size().rename("w").reset_index()
+    agg_y = d.groupby(["test", "group", "y"]).size().rename("w").reset_index()
+    pd.testing.assert_frame_equal(S.mwu_by_group(agg_v, ["test"], "group", "v", weight_col="w"),
+                                  S.mwu_by_group(d, ["test"], "group", "v"))
+    pd.testing.assert_frame_equal(S.kruskal_by_group(agg_v, ["test"], "group", "v", weight_col="w"),
+                                  S.kruskal_by_group(d, ["test"], "group", "v"))
+    pd.testing.assert_frame_equal(S.chi2_by_group(agg_y, ["test"], "group", "y", weight_col="w"),
+                                  S.chi2_by_group(d, ["test"], "group", "y"))
+
+
+def test_binomtest_two_sided_matches_scipy():
+    rng = np.random.default_rng(0)
+    n = rng.integers(1, 300, 600)
+    p = rng.uniform(0, 1, 600)
+    p[:20], p[20:40], p[40:80] = 0.0, 1.0, 0.5
+    k = rng.binomial(n, np.clip(p * rng.uniform(0.5, 1.5, 600), 0, 1))
+    ref = np.array([st.binomtest(int(a), int(b), float(c)).pvalue for a, b, c in zip(k, n, p, strict=True)])
+    np.testing.assert_allclose(S.binomtest_two_sided(k, n, p), ref, rtol=1e-9, atol=1e-15)
+    assert np.isnan(S.binomtest_two_sided(1, 0, 0.5)[0])
