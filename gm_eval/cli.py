@@ -9,6 +9,7 @@ column and problem). Nothing is written when the input is invalid.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -144,6 +145,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err(f"gm-eval {args.command}: interrupted; nothing was written")
         return 130
+    except Exception as exc:  # an unexpected failure: a short message, no traceback
+        if os.environ.get("GM_EVAL_DEBUG"):
+            raise
+        _err(f"gm-eval {args.command}: internal error ({type(exc).__name__}: {exc}). "
+             "Nothing was written. Set GM_EVAL_DEBUG=1 to see the traceback, and please "
+             "report it.")
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover
