@@ -61,6 +61,7 @@ def test_translations_cli(tmp_path, capsys):
     assert set(todo["language"]) == {"Khmer (km)"} and len(todo) > 0
 
 
+@pytest.mark.slow
 def test_workbook_only_company_scored(tmp_path, capsys):
     """template -> filled -> mechanism -> gm-eval score: self-assessment indicators in results.
 
