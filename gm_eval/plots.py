@@ -496,3 +496,72 @@ def figure_html(fig: go.Figure, include_plotlyjs: bool = False, div_id: str | No
     """
     return pio.to_html(fig, include_plotlyjs=bool(include_plotlyjs), include_mathjax=False, full_html=False,
                        config=_CONFIG, div_id=div_id, default_width="100%", validate=False)
+
+
+# --- appended by the dashboards work (gm_eval.dashboard): figures the dashboards need ---
+__all__ += ["versus_sector_median", "children_lens"]
+
+
+def versus_sector_median(comparison: pd.DataFrame, label: str = "This mechanism",
+                         title: str = "Against the sector median") -> go.Figure:
+    """Grouped bars: one mechanism's eight criterion scores beside its sector median.
+
+    Parameters
+    ----------
+    comparison : DataFrame
+        ``criterion, score, sector_median`` (one row per criterion, e.g. from
+        :func:`gm_eval.dashboard.compare_to_sector_median`).
+    label : str
+        Legend label of the mechanism (its name or a neutral label).
+    title : str
+        Figure title.
+    """
+    df = comparison[comparison["criterion"] != "overall"]
+    if df.empty or df[["score", "sector_median"]].isna().all().all():
+        return _empty(title, "No scores available")
+    order = _criteria_order(df["criterion"])
+    df = df.set_index("criterion").reindex(order)
+    x = [criterion_label(c) for c in order]
+    fig = _fig(title, height=500)
+    fig.add_bar(x=x, y=df["score"], name=str(label), marker_color=OKABE_ITO[0],
+                text=["not covered" if pd.isna(s) else f"{s:.0f}" for s in df["score"]],
+                textposition="outside", hovertemplate="%{x}: %{y:.0f}<extra></extra>")
+    fig.add_bar(x=x, y=df["sector_median"], name="sector median", marker_color="#999999",
+                hovertemplate="%{x}: %{y:.0f}<extra>sector median</extra>")
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(range=[0, 110], title_text="score")
+    fig.update_xaxes(tickangle=-30)
+    return fig
+
+
+def children_lens(lens: pd.DataFrame, title: str = "Children's lens") -> go.Figure:
+    """Bars with 95% intervals for the child-lens indicators of one mechanism.
+
+    Withheld values (``status == "suppressed"``) and missing evidence
+    (``status == "not_covered"``) are drawn as labelled empty slots, never as zero.
+
+    Parameters
+    ----------
+    lens : DataFrame
+        ``label, value, ci_low, ci_high, status`` (e.g. from
+        :func:`gm_eval.dashboard.children_lens`), values as proportions.
+    title : str
+        Figure title.
+    """
+    if lens.empty:
+        return _empty(title, "No children's indicators")
+    v = lens["value"].astype("float64")
+    ok = lens["status"].eq("ok") & v.notna()
+    text = np.where(ok, (v * 100).round(0).astype("Int64").astype("str") + "%",
+                    np.where(lens["status"].eq("suppressed"), "withheld (fewer than k)",
+                             "not covered"))
+    fig = _fig(title, height=440)
+    fig.add_bar(
+        x=lens["label"], y=v.where(ok, 0), text=text, textposition="outside", marker_color=OKABE_ITO[1],
+        error_y=dict(type="data", symmetric=False,
+                     array=(lens["ci_high"].astype("float64") - v).clip(lower=0).where(ok, 0),
+                     arrayminus=(v - lens["ci_low"].astype("float64")).clip(lower=0).where(ok, 0)),
+        hovertemplate="%{x}: %{text}<extra></extra>", showlegend=False,
+    )
+    fig.update_yaxes(range=[0, 1.15], tickformat=".0%")
+    return fig
