@@ -232,7 +232,7 @@ class _Problems:
 def _codes(s: pd.Series) -> pd.Series:
     """Lower-case text with blanks and missing codes as NA."""
     s = s.astype("string").str.strip().str.lower()
-    return s.mask(s.isin(MISSING_CODES) | (s == ""))
+    return s.mask((s.isin(MISSING_CODES) | (s == "")).fillna(True).astype(bool))
 
 
 def _recode(raw: pd.Series, kind: str, col, problems: _Problems, labels: set[str],
