@@ -191,7 +191,7 @@ def mechanism_params(n_mechanisms: int, rng: np.random.Generator) -> tuple[pd.Da
     p["p_fear"] = np.clip(0.42 - 0.25 * q + rng.normal(0, 0.02, n), 0.15, 0.35)
     p["p_aware"] = 0.35 + 0.5 * q
     p["p_trust"] = 0.2 + 0.55 * q
-    p["p_informed"] = 0.4 + 0.5 * q
+    p["p_informed"] = 0.35 + 0.45 * q
     p["p_advice"] = 0.2 + 0.5 * q
     p["p_dialogue"] = 0.2 + 0.4 * q
     p["p_referral"] = 0.35 + 0.5 * q
@@ -216,6 +216,9 @@ def mechanism_params(n_mechanisms: int, rng: np.random.Generator) -> tuple[pd.Da
     young = at("young_workers_underrepresented")
     p.loc[young, ["young_share", "young_ratio"]] = [0.2, 0.08]
     p.loc[at("fear_of_retaliation"), ["p_fear", "p_retaliation"]] = [0.72, 0.08]
+    # men's cases are remedied often, women's (x0.3 in _cases) rarely
+    # (a dyeing and knitting mill: about half the workers are men, so both groups are sizeable)
+    p.loc[at("equity_gap_women_remedied_less"), ["p_remedy", "female_share"]] = [0.75, 0.5]
     p.loc[at("slow_to_close"), ["close_median", "p_stuck"]] = [230.0, 0.12]
     planted = np.isin(mid, list(PLANTED.values()))
     p.loc[planted, "has_self_assessment"] = True
