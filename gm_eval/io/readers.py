@@ -225,8 +225,12 @@ def _read_csv(path: Path, data: bytes, tm: TableMapping) -> tuple[pd.DataFrame, 
         seen[h] = i
     # Field counts per record, to report ragged rows with the row number a user sees.
     n_fields = len(header)
-    lens = np.fromiter((len(r) for r in csv.reader(io.StringIO(text), delimiter=delim)),
-                       dtype=np.int64)
+    csv.field_size_limit(MAX_FILE_BYTES)
+    try:
+        lens = np.fromiter((len(r) for r in csv.reader(io.StringIO(text), delimiter=delim)),
+                           dtype=np.int64)
+    except csv.Error as exc:
+        raise InputError(f"{path.name}: cannot be parsed as CSV ({exc})") from None
     blank = lens == 0
     bad = np.flatnonzero((lens != n_fields) & ~blank & (np.arange(len(lens)) > 0))
     for i in bad[:50]:
