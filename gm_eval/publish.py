@@ -5,7 +5,9 @@
 * only the documented columns of each documented table survive (an allowlist:
   see ``docs/results-format.md``); record ids and free text cannot pass;
 * rates whose denominator ``n`` is below ``k`` are withheld (value, interval
-  and ``n`` blanked, flag ``suppressed``);
+  and ``n`` blanked, flag ``suppressed``), except indicators that count no
+  people (the self-assessment, whose ``n`` is a number of questions answered
+  by the organisation);
 * counts from 1 to ``k - 1`` are suppressed, with complementary suppression:
   in every set of cells that add up to a published or derivable total, either
   no cell or at least two cells are suppressed, so a total cannot reveal one;
@@ -97,7 +99,7 @@ _FORBIDDEN = {"case_id", "respondent_id", "child_id", "complainant_name", "respo
 
 
 def _add_flag(flags: pd.Series, mask: pd.Series, flag: str) -> pd.Series:
-    flags = flags.fillna("").astype(str)
+    flags = flags.astype(object).where(flags.notna(), "").astype(str)
     has = flags.str.split(";").map(lambda fs: flag in fs)
     add = mask & ~has
     new = np.where(flags[add] == "", flag, flags[add] + ";" + flag)
@@ -208,6 +210,17 @@ def _suppress_curves(df: pd.DataFrame, k: int) -> pd.DataFrame:
     return df[at_risk.isna() | (at_risk >= k)].reset_index(drop=True)
 
 
+#: Evidence kinds whose denominators count questions or documents, not people.
+NOT_ABOUT_PEOPLE = ("self_assessment",)
+
+
+def _not_about_people(tables: dict[str, pd.DataFrame]) -> set[str]:
+    cat = tables.get("indicator_catalogue")
+    if cat is None or "evidence_kind" not in cat.columns:
+        return set()
+    return set(cat.loc[cat["evidence_kind"].isin(NOT_ABOUT_PEOPLE), "indicator_id"])
+
+
 def publish(tables: dict[str, pd.DataFrame], k: int = DEFAULT_K) -> dict[str, pd.DataFrame]:
     """Apply the publication rules to computed result tables.
 
@@ -246,7 +259,13 @@ def publish(tables: dict[str, pd.DataFrame], k: int = DEFAULT_K) -> dict[str, pd
                 df[c] = np.nan
         if name in _RATE_TABLES:
             n_col, cols_w = _RATE_TABLES[name]
-            df = suppress_rates(df, k=k, n_col=n_col, columns=cols_w)
+            exempt = _not_about_people(tables) if name == "indicators" else set()
+            if exempt:
+                keep = df["indicator_id"].isin(exempt)
+                df = pd.concat([df[keep], suppress_rates(df[~keep], k=k, n_col=n_col,
+                                                         columns=cols_w)]).sort_index()
+            else:
+                df = suppress_rates(df, k=k, n_col=n_col, columns=cols_w)
         if name in _COUNT_TABLES:
             count_col, shares, part = _COUNT_TABLES[name]
             df = suppress_counts(df, count_col, part, k=k, share_cols=shares)
