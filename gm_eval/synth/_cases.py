@@ -142,11 +142,13 @@ def generate_cases(p: pd.DataFrame, n_cases: int, as_of: np.datetime64,
     # received dates with sector seasonality
     first_day = as_of - np.timedelta64(WINDOW_DAYS - 1, "D")
     rec = np.zeros(n, dtype="int64")  # days relative to as_of (<= 0)
-    sector_of_case = p["sector"].to_numpy()[m]
-    for sector in np.unique(sector_of_case):
-        sel = np.flatnonzero(sector_of_case == sector)
+    sectors, sector_code = np.unique(p["sector"].to_numpy().astype(str), return_inverse=True)
+    case_sector = sector_code[m]
+    u = rng.random(n)
+    for k, sector in enumerate(sectors):  # one pass per sector, not per case
+        sel = case_sector == k
         cum = np.cumsum(daily_weights(str(sector), first_day, WINDOW_DAYS))
-        idx = np.searchsorted(cum, rng.random(len(sel)) * cum[-1], side="right")
+        idx = np.searchsorted(cum, u[sel] * cum[-1], side="right")
         rec[sel] = np.minimum(idx, WINDOW_DAYS - 1) - (WINDOW_DAYS - 1)
 
     # category: sector mix, adjusted by mechanism type
@@ -228,15 +230,14 @@ def generate_cases(p: pd.DataFrame, n_cases: int, as_of: np.datetime64,
     ref_at_ok = referred & (ref_day <= 0)
 
     # outcomes of closed cases; the equity gap mechanism remedies women's cases less often
-    pr = p["p_remedy"].to_numpy()[m] * np.where(p["equity_gap"].to_numpy()[m] & female, 0.3, 1.0)
+    # one probability row per mechanism and (women at the equity-gap mechanism) sex
+    pr = np.repeat(p["p_remedy"].to_numpy(float), 2)
+    pr[1::2] *= np.where(p["equity_gap"].to_numpy(), 0.3, 1.0)
     rest = np.maximum(1 - pr - 0.09, 0.0)
     probs = np.column_stack([0.7 * pr, 0.3 * pr, 0.55 * rest, 0.45 * rest,
-                             np.full(n, 0.05), np.full(n, 0.04)])
-    hot_probs = np.array([0.20, 0.05, 0.15, 0.05, 0.50, 0.05])
-    probs = np.where(is_hotline[:, None], hot_probs, probs)
-    cum = np.cumsum(probs / probs.sum(1, keepdims=True), axis=1)
-    uo = rng.random(n)
-    outcome = (uo[:, None] > cum[:, :-1]).sum(1)
+                             np.full(len(pr), 0.05), np.full(len(pr), 0.04)])
+    probs[np.repeat(mtyp == "hotline", 2)] = [0.20, 0.05, 0.15, 0.05, 0.50, 0.05]
+    outcome = sample_rows(probs, 2 * m + female, rng)
     outcome = np.where(referred & child_cat & (rng.random(n) < 0.5), _OUT["referred"], outcome)
     remedy = closed & ((outcome == _OUT["remedied"]) | (outcome == _OUT["partially_remedied"]))
 
@@ -275,7 +276,7 @@ def generate_cases(p: pd.DataFrame, n_cases: int, as_of: np.datetime64,
     site_ok = ~is_hotline & (rng.random(n) > 0.03)
 
     # order by mechanism and date; case ids count up within each mechanism
-    order = np.lexsort((rec, m))
+    order = np.argsort(m * (2 * WINDOW_DAYS) + (rec + WINDOW_DAYS), kind="stable")
 
     def o(a):
         return a[order]
@@ -320,8 +321,7 @@ def generate_cases(p: pd.DataFrame, n_cases: int, as_of: np.datetime64,
         "remedy_completed_at": to_dates(as_of, o(rec + t_close), o(completed_ok)),
     })
     anon_o = o(anonymous)
-    names = decoy_names(rng, n).where(~anon_o)
-    df["complainant_name"] = names
-    df["phone"] = decoy_phones(rng, n).where(~anon_o & (rng.random(n) < 0.7))
-    df["description"] = decoy_text(rng, cat_col).where(rng.random(n) < 0.95)
+    df["complainant_name"] = decoy_names(rng, n, ~anon_o)
+    df["phone"] = decoy_phones(rng, n, ~anon_o & (rng.random(n) < 0.7))
+    df["description"] = decoy_text(rng, o(cat), rng.random(n) < 0.95)
     return df

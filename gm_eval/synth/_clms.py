@@ -104,7 +104,7 @@ def generate_clms(p: pd.DataFrame, n: int, as_of: np.datetime64, window_days: in
         "remediation_types": rem_types,
         "closed_at": to_dates(as_of, closed_day, exited),
     })
-    children["child_name"] = decoy_names(rng, n).where(rng.random(n) < 0.8)
+    children["child_name"] = decoy_names(rng, n, rng.random(n) < 0.8)
 
     ci, vi = np.nonzero(happened)
     followups = pd.DataFrame({

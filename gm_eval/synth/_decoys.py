@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from gm_eval.contract import CATEGORIES
+from gm_eval.synth._util import arrow_to_str
 
 __all__ = ["DECOY_MARKERS", "decoy_names", "decoy_phones", "decoy_text", "decoy_comments"]
 
@@ -49,9 +54,17 @@ def _numbers(rng: np.random.Generator, n: int, digits: int) -> pd.Series:
     return pd.Series(rng.integers(0, 10**digits, n)).astype("str").str.zfill(digits)
 
 
-def _from_pool(rng: np.random.Generator, pool: pd.Series, n: int) -> pd.Series:
+def _take(pool: pd.Series, idx: np.ndarray, valid: np.ndarray | None = None) -> pd.Series:
+    """``pool[idx]`` as a fresh ``str`` Series, blank where not ``valid`` (pyarrow take)."""
+    arr = pa.array(pool.to_numpy(dtype=object), pa.string())
+    mask = None if valid is None else ~np.asarray(valid, dtype=bool)
+    return arrow_to_str(pc.take(arr, pa.array(np.asarray(idx, dtype="int64"), mask=mask)))
+
+
+def _from_pool(rng: np.random.Generator, pool: pd.Series, n: int,
+               valid: np.ndarray | None = None) -> pd.Series:
     """``n`` values drawn from a prepared pool (keeps large tables fast)."""
-    return pool.iloc[rng.integers(0, len(pool), n)].reset_index(drop=True)
+    return _take(pool, rng.integers(0, len(pool), n), valid)
 
 
 def _name_pool(rng: np.random.Generator, size: int) -> pd.Series:
@@ -64,30 +77,33 @@ def _name_pool(rng: np.random.Generator, size: int) -> pd.Series:
     return a.where(variant == 0, b.where(variant == 1, c))
 
 
-def decoy_names(rng: np.random.Generator, n: int) -> pd.Series:
-    """Fake names, e.g. ``"Somchai DECOYNAME"`` or ``"DECOY-Name-004217"``."""
-    return _from_pool(rng, _name_pool(rng, min(n, _POOL) or 1), n)
+def decoy_names(rng: np.random.Generator, n: int, valid: np.ndarray | None = None) -> pd.Series:
+    """Fake names, e.g. ``"Somchai DECOYNAME"`` or ``"DECOY-Name-004217"``; blank where not ``valid``."""
+    return _from_pool(rng, _name_pool(rng, min(n, _POOL) or 1), n, valid)
 
 
-def decoy_phones(rng: np.random.Generator, n: int) -> pd.Series:
-    """Fake phone numbers ``+66-DECOY-<7 digits>``."""
-    return _from_pool(rng, "+66-DECOY-" + _numbers(rng, min(n, _POOL) or 1, 7), n)
+def decoy_phones(rng: np.random.Generator, n: int, valid: np.ndarray | None = None) -> pd.Series:
+    """Fake phone numbers ``+66-DECOY-<7 digits>``; blank where not ``valid``."""
+    return _from_pool(rng, "+66-DECOY-" + _numbers(rng, min(n, _POOL) or 1, 7), n, valid)
 
 
-def decoy_text(rng: np.random.Generator, categories: pd.Series) -> pd.Series:
-    """Case descriptions matching the category, with ``DECOYTEXT`` and sometimes a name."""
-    n = len(categories)
-    per = max(1, min(n, _POOL) // len(_CASE_TEXT))
-    cats = list(_CASE_TEXT)
-    body = pd.Series(np.repeat([_CASE_TEXT[c] for c in cats], per)).astype("str")
+def decoy_text(rng: np.random.Generator, category_codes: np.ndarray,
+               valid: np.ndarray | None = None) -> pd.Series:
+    """Case descriptions matching the category, with ``DECOYTEXT`` and sometimes a name.
+
+    ``category_codes`` index :data:`gm_eval.contract.CATEGORIES`.
+    """
+    codes = np.asarray(category_codes, dtype="int64")
+    n = len(codes)
+    per = max(1, min(n, _POOL) // len(CATEGORIES))
+    body = pd.Series(np.repeat([_CASE_TEXT.get(c, _CASE_TEXT["other"]) for c in CATEGORIES], per)).astype("str")
     pool = body + " [DECOYTEXT-" + _numbers(rng, len(body), 5) + "]"
     with_name = rng.random(len(pool)) < 0.2
     pool = ("My name is " + _name_pool(rng, len(pool)) + ". " + pool).where(with_name, pool)
-    code = categories.map({c: i for i, c in enumerate(cats)}).fillna(len(cats) - 1).to_numpy("int64")
-    return pool.iloc[code * per + rng.integers(0, per, n)].reset_index(drop=True)
+    return _take(pool, codes * per + rng.integers(0, per, n), valid)
 
 
 def decoy_comments(rng: np.random.Generator, n: int, share: float = 0.3) -> pd.Series:
     """Survey comments with ``DECOYTEXT``; blank for ``1 - share`` of respondents."""
-    text = pd.Series(_COMMENTS[rng.integers(0, len(_COMMENTS), n)]).astype("str") + " (DECOYTEXT)"
-    return text.where(rng.random(n) < share)
+    pool = pd.Series(_COMMENTS).astype("str") + " (DECOYTEXT)"
+    return _from_pool(rng, pool, n, rng.random(n) < share)

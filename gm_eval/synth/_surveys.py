@@ -117,8 +117,8 @@ def generate_worker_survey(p: pd.DataFrame, n: int, as_of: np.datetime64,
         "satisfied": nullable_int(satisfied, used),
         "consulted": nullable_bool(consulted),
     })
-    df["respondent_name"] = decoy_names(rng, n).where(rng.random(n) < 0.5)
-    df["phone"] = decoy_phones(rng, n).where(rng.random(n) < 0.3)
+    df["respondent_name"] = decoy_names(rng, n, rng.random(n) < 0.5)
+    df["phone"] = decoy_phones(rng, n, rng.random(n) < 0.3)
     df["comments"] = decoy_comments(rng, n)
     return df
 
@@ -151,6 +151,6 @@ def generate_child_survey(p: pd.DataFrame, n: int, as_of: np.datetime64,
         "listened_to": str_col(YES_NO_NOT_SURE, _three_way(rng, 0.45 + 0.45 * q), told_anyone),
         "told_what_happened": str_col(YES_NO_NOT_SURE, _three_way(rng, 0.3 + 0.55 * q), told_anyone),
     })
-    df["child_name"] = decoy_names(rng, n).where(rng.random(n) < 0.4)
+    df["child_name"] = decoy_names(rng, n, rng.random(n) < 0.4)
     df["comments"] = decoy_comments(rng, n, share=0.2)
     return df
