@@ -215,7 +215,7 @@ def mechanism_params(n_mechanisms: int, rng: np.random.Generator) -> tuple[pd.Da
     p.loc[ex, ["p_aware", "p_trust", "p_informed", "p_referral", "p_advice"]] = [0.96, 0.85, 0.97, 0.97, 0.85]
     young = at("young_workers_underrepresented")
     p.loc[young, ["young_share", "young_ratio"]] = [0.2, 0.08]
-    p.loc[at("fear_of_retaliation"), ["p_fear", "p_retaliation"]] = [0.72, 0.08]
+    p.loc[at("fear_of_retaliation"), ["p_fear", "p_retaliation"]] = [0.75, 0.08]
     # men's cases are remedied often, women's (x0.3 in _cases) rarely
     # (a dyeing and knitting mill: about half the workers are men, so both groups are sizeable)
     p.loc[at("equity_gap_women_remedied_less"), ["p_remedy", "female_share"]] = [0.75, 0.5]
