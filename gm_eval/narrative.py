@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from gm_eval.plots import criterion_label, has_flag
+from gm_eval.plots import criterion_label, has_flag, indicator_unit
 
 __all__ = [
     "scorecard_sentences",
@@ -80,20 +80,17 @@ def scorecard_sentences(scores: pd.DataFrame, name: str) -> list[str]:
 
 
 def indicator_sentences(indicators: pd.DataFrame, labels: Mapping[str, str] | None = None,
-                        n_best: int = 2) -> list[str]:
+                        n_best: int = 2, units: Mapping[str, str] | None = None) -> list[str]:
     """The highest- and lowest-scoring indicators, with their values and sample sizes."""
+    from gm_eval.tables import format_value
+
     labels = labels or {}
     df = indicators.dropna(subset=["score", "value"])
     out = []
 
     def describe(r) -> str:
         label = labels.get(r.indicator_id, r.indicator_id.split(".", 1)[-1].replace("_", " "))
-        if "days" in r.indicator_id:
-            v = f"{r.value:.0f} days"
-        elif r.indicator_id.endswith("_ratio"):
-            v = f"{r.value:.2f}"
-        else:
-            v = _pct(r.value)
+        v = format_value(r.value, indicator_unit(r.indicator_id, dict(units or {})))
         n = "" if pd.isna(r.n) else f" (based on {int(r.n)})"
         return f"{label} {v}{n}"
 
@@ -134,15 +131,16 @@ def equity_sentences(tests: pd.DataFrame, labels: Mapping[str, str] | None = Non
     if tests.empty:
         return ["No comparison between groups was possible."]
     labels = labels or {}
-    sig = tests[tests["significant"].fillna(False).astype(bool)]
+    sig = tests[tests["significant"].astype("boolean").fillna(False).astype(bool)]
     if sig.empty:
         return [f"Across {len(tests)} comparisons between groups (gender, age, migrant status and others), "
                 "none showed a difference larger than chance would explain."]
     out = []
     for r in sig.itertuples():
         label = labels.get(r.indicator_id, r.indicator_id.split(".", 1)[-1].replace("_", " "))
-        out.append(f"Results for {label} differ by {str(r.dimension).replace('_', ' ')} "
-                   f"(adjusted p {'< 0.001' if r.p_holm < 0.001 else f'= {r.p_holm:.3f}'}): "
+        p = "" if pd.isna(r.p_holm) else (" (adjusted p < 0.001)" if r.p_holm < 0.001
+                                           else f" (adjusted p = {r.p_holm:.3f})")
+        out.append(f"Results for {label} differ by {str(r.dimension).replace('_', ' ')}{p}: "
                    "some groups are served less well than others.")
     return out
 

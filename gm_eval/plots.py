@@ -31,6 +31,7 @@ __all__ = [
     "TEMPLATE",
     "criterion_label",
     "has_flag",
+    "indicator_unit",
     "scorecard",
     "indicator_intervals",
     "time_to_event_curve",
@@ -107,6 +108,17 @@ def has_flag(flags: pd.Series, flag: str) -> pd.Series:
     return f.map(lambda s: flag in str(s).split(";")).astype(bool)
 
 
+def indicator_unit(indicator_id: str, units: dict[str, str] | None = None) -> str:
+    """Unit of an indicator: from the catalogue's ``unit`` column when given, else from its id.
+
+    Returns one of ``rate`` (a proportion), ``days``, ``ratio``, ``score`` (or the catalogue's text).
+    """
+    if units and isinstance(units.get(indicator_id), str):
+        return units[indicator_id]
+    i = str(indicator_id)
+    return "days" if "days" in i else "ratio" if i.endswith("_ratio") else "rate"
+
+
 def _fig(title: str, height: int = 460) -> go.Figure:
     # Built without per-property validation (5x faster); the tests validate every figure.
     return go.Figure(layout=dict(template=TEMPLATE, title_text=title, height=height), _validate=False)
@@ -170,7 +182,8 @@ def scorecard(scores: pd.DataFrame, title: str = "Scores on the eight criteria")
 
 
 def indicator_intervals(indicators: pd.DataFrame, labels: dict[str, str] | None = None,
-                        title: str = "Indicators with 95% intervals") -> go.Figure:
+                        title: str = "Indicators with 95% intervals",
+                        units: dict[str, str] | None = None) -> go.Figure:
     """Dot-and-whisker plot of rate indicators (proportions) with their intervals.
 
     Parameters
@@ -183,10 +196,11 @@ def indicator_intervals(indicators: pd.DataFrame, labels: dict[str, str] | None 
         ``indicator_id -> label`` (from the indicator catalogue).
     title : str
         Figure title.
+    units : dict, optional
+        ``indicator_id -> unit`` (catalogue); only ``rate`` indicators are drawn.
     """
-    df = indicators[indicators["value"].between(0, 1)
-                    & ~indicators["indicator_id"].astype(str).str.contains("days")
-                    & ~indicators["indicator_id"].astype(str).str.endswith("_ratio")]
+    is_rate = indicators["indicator_id"].map(lambda i: indicator_unit(i, units) == "rate").astype(bool)
+    df = indicators[indicators["value"].between(0, 1) & is_rate]
     if df.empty:
         return _empty(title, "No rate indicators available")
     labels = labels or {}

@@ -178,6 +178,12 @@ class _Split:
         self.manifest = getattr(res, "manifest", {}) or {}
         self._by_mech: dict[str, dict] = {}
 
+    def has(self, name: str) -> bool:
+        """Whether the results include table ``name``."""
+        if hasattr(self.res, "has"):
+            return bool(self.res.has(name))
+        return name in self.manifest.get("tables", [])
+
     def table(self, name: str):
         try:
             return self.res.table(name)
@@ -241,11 +247,28 @@ def _header(title: str, subtitle: str, manifest: dict) -> list:
     )
 
 
-def _labels(res) -> dict:
+def _catalogue(res) -> tuple[dict, dict, dict]:
+    """``(labels, units, sources)`` by indicator id, from the indicator catalogue."""
     cat = res.table("indicator_catalogue")
-    if cat.empty or "label" not in cat:
-        return {}
-    return dict(zip(cat["indicator_id"], cat["label"].astype(str), strict=True))
+    if cat.empty:
+        return {}, {}, {}
+    ids = cat["indicator_id"].astype(str)
+
+    def col(name):
+        return dict(zip(ids, cat[name].astype(str), strict=True)) if name in cat else {}
+
+    return col("label"), col("unit"), col("source")
+
+
+def _labels(res) -> dict:
+    return _catalogue(res)[0]
+
+
+def _absent(res, name: str, what: str) -> list:
+    """A note saying why ``what`` is not shown (table not in the results, or no rows here)."""
+    if not res.has(name):
+        return _note(f"{what}: not part of these results.")
+    return _note(f"{what}: no data for this mechanism.")
 
 
 def _mechanism_sections(res, mechanism_id: str) -> tuple[str, str, dict]:
@@ -255,7 +278,7 @@ def _mechanism_sections(res, mechanism_id: str) -> tuple[str, str, dict]:
     from gm_eval import plots, tables
 
     mech = res.table("mechanisms")
-    row = mech[mech["mechanism_id"] == mechanism_id]
+    row = mech[mech["mechanism_id"].astype(str) == mechanism_id]
     if row.empty:
         raise KeyError(f"mechanism {mechanism_id!r} is not in the results")
     m = row.iloc[0]
@@ -264,8 +287,10 @@ def _mechanism_sections(res, mechanism_id: str) -> tuple[str, str, dict]:
     scores = res.for_mechanisms("scores", ids)
     if scores.empty:
         raise ValueError(f"the results hold no scores for mechanism {mechanism_id!r}")
-    ind = res.for_mechanisms("indicators", ids)
-    labels = _labels(res)
+    ind_all = res.for_mechanisms("indicators", ids)
+    labels, units, sources = _catalogue(res)
+    na = plots.has_flag(ind_all["flags"], "not_applicable") if not ind_all.empty else pd.Series(dtype=bool)
+    ind = ind_all[~na] if not ind_all.empty else ind_all
     s: dict[str, list] = {}
     subtitle = " · ".join(
         str(x) for x in (m.get("company_id"), m.get("sector"), m.get("mechanism_type"), m.get("country"))
@@ -279,13 +304,19 @@ def _mechanism_sections(res, mechanism_id: str) -> tuple[str, str, dict]:
         + (_note("Criteria marked 'not covered' had no evidence in the data supplied; they are not scored as zero.")
            if crit["score"].isna().any() else [])
     )
+    n_na = int(na.sum()) if len(na) else 0
     s["indicators"] = (
-        _sentences(nv.indicator_sentences(ind, labels))
-        + _fig(plots.indicator_intervals(ind, labels)) + _html(tables.indicator_table(ind, labels))
+        _sentences(nv.indicator_sentences(ind, labels, units=units)
+                   + ([f"{n_na} indicators do not apply to this type of mechanism and are left out."]
+                      if n_na else []))
+        + _fig(plots.indicator_intervals(ind, labels, units=units))
+        + _html(tables.indicator_table(ind, labels, units=units))
     )
 
     curve = res.for_mechanisms("time_to_event", ids)
     summ = res.for_mechanisms("time_to_event_summary", ids)
+    if not summ.empty:
+        summ = summ[(summ["n"].fillna(0) > 0) & ~plots.has_flag(summ["flags"], "not_applicable")]
     closed = curve[curve["interval"] == "received_to_closed"] if not curve.empty else curve
     target = m.get("target_close_days")
     summ_closed = summ[summ["interval"] == "received_to_closed"] if not summ.empty else summ
@@ -302,7 +333,7 @@ def _mechanism_sections(res, mechanism_id: str) -> tuple[str, str, dict]:
 
     vol = res.for_mechanisms("case_volume", ids)
     if vol.empty:
-        s["volume"] = _note("No case log was supplied: case volume is not covered.")
+        s["volume"] = _absent(res, "case_volume", "Case volume over time")
     else:
         s["volume"] = (
             _sentences(nv.suppression_sentence(vol, "monthly counts"))
@@ -312,38 +343,69 @@ def _mechanism_sections(res, mechanism_id: str) -> tuple[str, str, dict]:
     dis = res.for_mechanisms("disaggregation", ids)
     eq = res.for_mechanisms("equity_tests", ids)
     eq_blocks = _sentences(nv.equity_sentences(eq, labels))
-    for ind_id in list(dict.fromkeys(dis["indicator_id"]))[:2] if not dis.empty else []:
-        d = dis[dis["indicator_id"] == ind_id]
-        eq_blocks += _fig(plots.disaggregation(d, title=f"{labels.get(ind_id, ind_id)} by group"))
-        eq_blocks += _sentences(nv.suppression_sentence(d, "group results"))
-    if not eq.empty:
-        eq_blocks += _html(tables.equity_table(eq))
-    s["equity"] = eq_blocks or _note("No disaggregated results are available for this mechanism.")
+    if not dis.empty:
+        # the indicators with significant differences first, then those with most groups shown
+        sig = eq[eq["significant"].astype("boolean").fillna(False).astype(bool)] if not eq.empty else eq
+        shown = dis.dropna(subset=["value"]).groupby("indicator_id").size().sort_values(ascending=False)
+        pick = list(dict.fromkeys([i for i in sig.get("indicator_id", []) if i in shown.index]
+                                  + shown.index.tolist()))[:2]
+        for ind_id in pick:
+            d = dis[dis["indicator_id"] == ind_id]
+            eq_blocks += _fig(plots.disaggregation(d, title=f"{labels.get(ind_id, ind_id)} by group"))
+            eq_blocks += _sentences(nv.suppression_sentence(d, "group results"))
+    tested = eq[eq["p_holm"].notna()] if not eq.empty else eq
+    if not tested.empty:
+        top = tested.sort_values("p_holm").head(12).copy()
+        top["indicator_id"] = top["indicator_id"].map(lambda i: labels.get(i, i))
+        eq_blocks += _html(tables.equity_table(top))
+        if len(tested) > len(top):
+            eq_blocks += _note(f"The {len(top)} comparisons with the smallest adjusted p-values of {len(tested)} "
+                               "tested are shown.")
+    s["equity"] = eq_blocks or _absent(res, "disaggregation", "Results by group")
 
     items = res.for_mechanisms("survey_items", ids)
+    src = ind["indicator_id"].map(lambda i: sources.get(i, "")) if not ind.empty else pd.Series(dtype=str)
     sv: list = []
     for survey, title in (("worker_survey", "Worker survey"), ("child_survey", "Child survey")):
         it = items[items["survey"] == survey] if not items.empty else items
-        if it.empty:
-            sv += _note(f"{title}: not supplied for this mechanism.")
+        si = ind[src.str.contains(survey, regex=False)] if not ind.empty else ind
+        si = si[si["value"].notna() | plots.has_flag(si["flags"], "suppressed")] if not si.empty else si
+        if it.empty and si.empty:
+            sv += _note(f"{title}: no answers for this mechanism.")
             continue
-        sv += _sentences(nv.survey_sentences(it) + nv.suppression_sentence(it, "answer shares"))
-        sv += _fig(plots.survey_items(it, title=f"{title}: answers"))
+        if not si.empty:
+            sv += _sentences(nv.indicator_sentences(si, labels, n_best=1, units=units))
+            sv += _fig(plots.indicator_intervals(si, labels, title=f"{title}: key results", units=units))
+        if not it.empty:
+            sv += _sentences(nv.survey_sentences(it) + nv.suppression_sentence(it, "answer shares"))
+            sv += _fig(plots.survey_items(it, title=f"{title}: answers"))
     sq = res.for_mechanisms("survey_quality", ids)
     if not sq.empty:
         sv += _html(tables.survey_quality_table(sq))
     s["surveys"] = sv
 
     fun = res.for_mechanisms("clms_funnel", ids)
-    if fun.empty:
-        s["clms"] = _note("Not applicable: this mechanism has no child labour monitoring data.")
-    else:
+    clms_ind = ind[ind["indicator_id"].map(lambda i: "clms" in sources.get(i, "") or "clms" in i)] \
+        if not ind.empty else ind
+    clms_ind = clms_ind[clms_ind["value"].notna()] if not clms_ind.empty else clms_ind
+    if not fun.empty:
         s["clms"] = (_sentences(nv.clms_sentences(fun) + nv.suppression_sentence(fun, "stage counts"))
                      + _fig(plots.clms_funnel(fun)))
+    elif not clms_ind.empty:
+        s["clms"] = _html(tables.indicator_table(clms_ind, labels, units=units))
+    else:
+        s["clms"] = _note("Not applicable: this mechanism has no child labour monitoring data.")
 
     sa = res.for_mechanisms("self_assessment", ids)
-    s["self_assessment"] = (_html(tables.self_assessment_table(sa)) if not sa.empty
-                            else _note("No self-assessment questionnaire was supplied."))
+    sa_ind = ind[ind["indicator_id"].map(lambda i: sources.get(i, "") == "self_assessment"
+                                         or i.endswith(".self_assessment"))] if not ind.empty else ind
+    if not sa.empty:
+        s["self_assessment"] = _html(tables.self_assessment_table(sa))
+    elif not sa_ind.empty and sa_ind["value"].notna().any():
+        s["self_assessment"] = (_note("Share of the self-assessment questions answered positively, by criterion.")
+                                + _html(tables.indicator_table(sa_ind, labels, units=units)))
+    else:
+        s["self_assessment"] = _note("No self-assessment questionnaire was supplied.")
     rec = res.for_mechanisms("recommendations", ids)
     s["recommendations"] = (_html(tables.recommendations_table(rec, n=5)) if not rec.empty
                             else _note("No recommendations: no scored indicator fell short of its target."))

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from gm_eval.plots import criterion_label
+from gm_eval.plots import criterion_label, indicator_unit
 
 __all__ = [
     "FLAG_TEXT",
@@ -22,6 +22,7 @@ __all__ = [
     "html_table",
     "scorecard_table",
     "indicator_table",
+    "format_value",
     "self_assessment_table",
     "recommendations_table",
     "equity_table",
@@ -43,9 +44,9 @@ FLAG_TEXT: dict[str, str] = {
 #: CSS for the tables (bundled in each page: nothing is fetched).
 TABLE_CSS = """
 table.gm-table{border-collapse:collapse;font-size:1.05rem;margin:0.5em 0 1.2em;min-width:50%}
-table.gm-table th,table.gm-table td{padding:6px 12px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
+table.gm-table th,table.gm-table td{padding:6px 12px;border-bottom:1px solid #ddd;text-align:left !important;vertical-align:top}
 table.gm-table th{background:#f2f2f2;font-weight:600}
-table.gm-table td.num{text-align:right;font-variant-numeric:tabular-nums}
+table.gm-table td.num{text-align:right !important;font-variant-numeric:tabular-nums}
 .gm-band{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:0.95em}
 .gm-band-strong{background:#0072B2}.gm-band-adequate{background:#56B4E9;color:#000}
 .gm-band-weak{background:#E69F00;color:#000}.gm-band-very_weak{background:#D55E00}
@@ -60,6 +61,20 @@ def flag_text(flags) -> str:
     if flags is None or (not isinstance(flags, str) and pd.isna(flags)):
         return ""
     return ", ".join(FLAG_TEXT.get(f, f.replace("_", " ")) for f in str(flags).split(";") if f)
+
+
+def _truthy(v) -> bool | None:
+    """True/False for booleans stored as bool, 0/1 or text; None when missing."""
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return None
+    if isinstance(v, str):
+        return v.strip().lower() in {"true", "yes", "1"}
+    return bool(v)
+
+
+def _yes_no(v, missing: str = "") -> str:
+    t = _truthy(v)
+    return missing if t is None else ("yes" if t else "no")
 
 
 def _pct(v) -> str:
@@ -150,31 +165,42 @@ def scorecard_table(scores: pd.DataFrame) -> str:
     return html_table(df, cols, fmts, raw_html=("band_html",))
 
 
-def indicator_table(indicators: pd.DataFrame, labels: Mapping[str, str] | None = None) -> str:
+def format_value(value, unit: str, flags="") -> str:
+    """An indicator value as read: ``45%``, ``12 days``, ``0.83`` (ratio); ``withheld`` or ``—`` when missing."""
+    if value is None or pd.isna(value):
+        return "withheld" if "suppressed" in str(flags) else "—"
+    if unit == "days":
+        return f"{value:.0f} days"
+    if unit == "ratio":
+        return f"{value:.2f}"
+    if unit == "score" and value > 1:
+        return f"{value:.0f}"
+    return f"{value:.0%}"
+
+
+def indicator_table(indicators: pd.DataFrame, labels: Mapping[str, str] | None = None,
+                    units: Mapping[str, str] | None = None) -> str:
     """Indicators with value, 95% interval, denominator, score and readable flags."""
     df = indicators.copy()
     labels = labels or {}
     df["label"] = df["indicator_id"].map(lambda i: labels.get(i, i))
     df["criterion_label"] = df["criterion"].map(criterion_label)
+    unit = df["indicator_id"].map(lambda i: indicator_unit(i, dict(units or {})))
 
-    def fmt_value(row) -> str:
-        if pd.isna(row.value):
-            return "withheld" if "suppressed" in str(row.flags) else "—"
-        if "days" in row.indicator_id:
-            return f"{row.value:.0f} days"
-        if row.indicator_id.endswith("_ratio"):
-            return f"{row.value:.2f}"
-        return f"{row.value:.0%}"
+    def fmt_value(row, u) -> str:
+        return format_value(row.value, u, row.flags)
 
-    def fmt_ci(row) -> str:
+    def fmt_ci(row, u) -> str:
         if pd.isna(row.ci_low) or pd.isna(row.ci_high):
             return ""
-        if "days" in row.indicator_id:
+        if u == "days":
             return f"{row.ci_low:.0f}-{row.ci_high:.0f}"
+        if u == "ratio":
+            return f"{row.ci_low:.2f}-{row.ci_high:.2f}"
         return f"{row.ci_low:.0%}-{row.ci_high:.0%}"
 
-    df["value_txt"] = [fmt_value(r) for r in df.itertuples()]
-    df["ci_txt"] = [fmt_ci(r) for r in df.itertuples()]
+    df["value_txt"] = [fmt_value(r, u) for r, u in zip(df.itertuples(), unit, strict=True)]
+    df["ci_txt"] = [fmt_ci(r, u) for r, u in zip(df.itertuples(), unit, strict=True)]
     df["flag_txt"] = df["flags"].map(flag_text)
     return html_table(
         df,
@@ -189,8 +215,8 @@ def self_assessment_table(sa: pd.DataFrame) -> str:
     df = sa.copy()
     df["criterion_label"] = df["criterion"].map(criterion_label)
     df["answer_txt"] = df["answer"].astype("object").fillna("not answered").map(lambda a: str(a).replace("_", " "))
-    df["evidence_txt"] = df["evidence_provided"].map(lambda v: "yes" if v is True or v == 1 else "no")
-    df["child_txt"] = df["child_specific"].map(lambda v: "child-specific" if v is True or v == 1 else "")
+    df["evidence_txt"] = df["evidence_provided"].map(lambda v: _yes_no(v, "no"))
+    df["child_txt"] = df["child_specific"].map(lambda v: "child-specific" if _truthy(v) else "")
     return html_table(df, {"criterion_label": "Criterion", "question": "Question", "answer_txt": "Answer",
                            "evidence_txt": "Evidence provided", "child_txt": ""})
 
@@ -206,7 +232,7 @@ def recommendations_table(rec: pd.DataFrame, n: int = 5) -> str:
 def equity_table(tests: pd.DataFrame) -> str:
     """Equity tests with Holm-adjusted p-values and effect sizes."""
     df = tests.copy()
-    df["signif"] = df["significant"].map(lambda v: "yes" if v is True or v == 1 else "no")
+    df["signif"] = df["significant"].map(lambda v: _yes_no(v, "not tested"))
     df["dim"] = df["dimension"].astype(str).str.replace("_", " ")
     return html_table(df, {"indicator_id": "Indicator", "dim": "Compared by", "test": "Test", "p_holm": "p (Holm)",
                            "effect_size": "Effect size", "effect_size_name": "Measure", "signif": "Significant"},
@@ -239,7 +265,7 @@ def survey_quality_table(sq: pd.DataFrame) -> str:
 def data_quality_table(dq: pd.DataFrame) -> str:
     """Input tables: present or not, rows read, warnings."""
     df = dq.copy()
-    df["present_txt"] = df["present"].map(lambda v: "yes" if v is True or v == 1 else "no")
+    df["present_txt"] = df["present"].map(lambda v: _yes_no(v, "no"))
     return html_table(df, {"table": "Table", "file": "File", "present_txt": "Supplied", "rows": "Rows",
                            "warnings": "Warnings"}, {"rows": "int", "warnings": "int"})
 

@@ -8,11 +8,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
+from conftest_results import write_fixture_results
 
 from gm_eval import narrative, plots, tables
 from gm_eval.contract import CRITERIA
-
-from conftest_results import write_fixture_results
 
 
 @pytest.fixture(scope="module")
