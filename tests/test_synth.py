@@ -529,3 +529,30 @@ def test_cli_synth(tmp_path, capsys):
     assert len(cases) == 200
     assert main(["synth", "--out", str(out), "--mechanisms", "12"]) == 2  # not empty, no --force
     assert main(["synth", "--out", str(tmp_path / "few"), "--mechanisms", "3"]) == 2
+
+
+def test_progress_bar_goes_to_stderr(capsys):
+    small(progress=True)
+    err = capsys.readouterr().err
+    assert "gm-eval synth" in err
+    small()
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("seed", [0, 31, 2**31 + 5])
+def test_invariants_hold_for_other_seeds_and_dates(seed):
+    as_of = pd.Timestamp("2023-02-28")
+    t = small(seed=seed, n_cases=400, as_of=as_of)
+    c = t["cases"]
+    assert (c["closed_at"].notna() == c["status"].isin(["closed", "withdrawn", "ineligible"])).all()
+    for name in TABLE_ORDER:
+        spec = TABLES[name]
+        df = t[name]
+        for col in spec.columns_of_kind("date"):
+            assert not (df[col] > as_of).any(), f"{name}.{col}"
+        for early, late in spec.date_order:
+            assert not (df[late] < df[early]).any(), f"{name}: {late} < {early}"
+        if spec.key and len(df):
+            assert not df.duplicated(list(spec.key)).any(), name
+    assert c["age"].dropna().between(5, 100).all()
+    assert t["worker_survey"]["age"].dropna().min() >= 14

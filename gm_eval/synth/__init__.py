@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from gm_eval.contract import TABLE_ORDER
 from gm_eval.errors import InputError
