@@ -155,4 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # Run through the imported module so that plugin subcommands register on it.
+    from gm_eval.cli import main as _main
+
+    sys.exit(_main())

@@ -21,9 +21,11 @@ previous results directory untouched.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -304,10 +306,11 @@ def formula_safe(df: pd.DataFrame) -> pd.DataFrame:
 class atomic_directory:
     """Context manager: build a directory aside, then swap it into place.
 
-    On success the old directory (if any) is replaced as a whole; on any
-    exception, or if the process is killed, the old directory is untouched and
-    the temporary one is removed (or left as a hidden ``.<name>.tmp-*`` folder
-    after SIGKILL, never mistaken for results).
+    On success the old directory (if any) is replaced as a whole, in one atomic
+    exchange on Linux; on any exception (including Ctrl-C), the old directory
+    is untouched and the temporary one is removed. A process killed with
+    SIGKILL leaves the old directory untouched and a hidden ``.<name>.tmp-*``
+    folder, which the next run removes.
 
     Parameters
     ----------
@@ -324,12 +327,20 @@ class atomic_directory:
         parent.mkdir(parents=True, exist_ok=True)
         if self.target.exists() and not self.target.is_dir():
             raise GmEvalError(f"{self.target} exists and is not a directory")
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.tmp-", dir=parent))
+        for stale in parent.glob(f".{self.target.name}.tmp-*"):
+            if stale.is_dir() and not _owner_alive(stale):
+                shutil.rmtree(stale, ignore_errors=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.tmp-{os.getpid()}-",
+                                         dir=parent))
         return self.tmp
 
     def __exit__(self, exc_type, exc, tb) -> None:
         assert self.tmp is not None
         if exc_type is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            return
+        if self.target.exists() and _exchange(self.tmp, self.target):
+            # One atomic step: the new results are in place, the old ones at tmp.
             shutil.rmtree(self.tmp, ignore_errors=True)
             return
         old = None
@@ -341,6 +352,39 @@ class atomic_directory:
         os.replace(self.tmp, self.target)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _owner_alive(tmp: Path) -> bool:
+    """Whether the process that made a ``.<name>.tmp-<pid>-*`` folder still runs."""
+    try:
+        pid = int(tmp.name.split(".tmp-", 1)[1].split("-", 1)[0])
+    except (IndexError, ValueError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return pid != os.getpid()
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two directories (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    Returns False where the call is not available, and the caller falls back to
+    two renames (a window of a few microseconds where ``b`` is absent).
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    rc = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return rc == 0
 
 
 def _json_default(o):
