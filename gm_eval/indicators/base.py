@@ -23,6 +23,7 @@ __all__ = [
     "computes",
     "flag",
     "share",
+    "group_codes",
     "wilson",
     "days_between",
     "km_summary",
@@ -80,8 +81,25 @@ class Context:
         return self.cache["mechanisms"]
 
     def table(self, name: str) -> pd.DataFrame | None:
-        """Return input table ``name`` or ``None`` when absent or empty."""
-        return self.evidence.tables[name] if self.evidence.has(name) else None
+        """Return input table ``name`` or ``None`` when absent or empty.
+
+        ``mechanism_id`` is returned as a categorical over every mechanism id, so
+        that group-wise counts are a ``bincount`` of its codes (fast at a million rows).
+        """
+        if not self.evidence.has(name):
+            return None
+        key = ("table", name)
+        if key not in self.cache:
+            df = self.evidence.tables[name]
+            if name != "mechanisms" and "mechanism_id" in df.columns:
+                cats = pd.Index(self.evidence.mechanisms["mechanism_id"].astype("object"))
+                extra = pd.Index(pd.unique(df["mechanism_id"].astype("object"))).difference(cats)
+                cats = cats.append(extra) if len(extra) else cats
+                df = df.assign(
+                    mechanism_id=pd.Categorical(df["mechanism_id"].astype("object"), categories=cats)
+                )
+            self.cache[key] = df
+        return self.cache[key]
 
     def derived(self, key: str, fn: Callable[[], pd.DataFrame]) -> pd.DataFrame:
         """Compute ``fn()`` once per context and reuse it."""
@@ -92,19 +110,32 @@ class Context:
 
 def flag(values) -> np.ndarray:
     """Nullable booleans (or anything) to a plain bool array, missing as False."""
+    if isinstance(values, np.ndarray) and values.dtype == bool:
+        return values
     s = pd.Series(values) if not isinstance(values, pd.Series) else values
     if s.dtype == bool:
         return s.to_numpy()
+    if isinstance(s.dtype, pd.BooleanDtype):
+        return s.to_numpy(dtype=bool, na_value=False)
     return s.fillna(False).astype(bool).to_numpy()
 
 
-def share(mechanism_id: pd.Series, success, eligible=None) -> pd.DataFrame:
+def group_codes(mechanism_id) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes (-1 for missing) and labels of a mechanism id column."""
+    s = mechanism_id if isinstance(mechanism_id, pd.Series) else pd.Series(mechanism_id)
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return s.cat.codes.to_numpy().astype(np.int64), pd.Index(s.cat.categories, name="mechanism_id")
+    codes, uniques = pd.factorize(s.to_numpy(dtype=object))
+    return codes.astype(np.int64), pd.Index(uniques, dtype="object", name="mechanism_id")
+
+
+def share(mechanism_id, success, eligible=None) -> pd.DataFrame:
     """Group-wise share of ``success`` among ``eligible`` rows.
 
     Parameters
     ----------
     mechanism_id : Series
-        Group of each row.
+        Group of each row (categorical ids are counted without factorizing).
     success : array-like of bool
         Numerator condition (missing is False).
     eligible : array-like of bool, optional
@@ -115,14 +146,15 @@ def share(mechanism_id: pd.Series, success, eligible=None) -> pd.DataFrame:
     DataFrame
         Indexed by mechanism_id: ``successes``, ``n``, ``value`` (NaN when n = 0).
     """
-    succ = flag(success)
-    elig = np.ones(len(mechanism_id), dtype=bool) if eligible is None else flag(eligible)
-    df = pd.DataFrame(
-        {"mechanism_id": mechanism_id.to_numpy(), "successes": succ & elig, "n": elig}
-    )
-    out = df.groupby("mechanism_id", sort=False).sum().astype("int64")
-    out["value"] = np.where(out["n"] > 0, out["successes"] / out["n"].where(out["n"] > 0, 1), np.nan)
-    return out
+    codes, labels = group_codes(mechanism_id)
+    elig = np.ones(len(codes), dtype=bool) if eligible is None else flag(eligible)
+    elig = elig & (codes >= 0)
+    succ = flag(success) & elig
+    n = np.bincount(codes[elig], minlength=len(labels))
+    k = np.bincount(codes[succ], minlength=len(labels))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.where(n > 0, k / np.maximum(n, 1), np.nan)
+    return pd.DataFrame({"successes": k, "n": n, "value": value}, index=labels)
 
 
 def wilson(successes, n, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
@@ -168,11 +200,17 @@ def km_summary(group, duration, event, targets=None) -> pd.DataFrame:
     """
     from gm_eval.stats import km_by_group
 
+    codes, labels = group_codes(group)
     df = pd.DataFrame(
-        {"group": np.asarray(group, dtype=object), "duration": np.asarray(duration, dtype=float),
-         "event": flag(event).astype(int)}
+        {"group": codes, "duration": np.asarray(duration, dtype=float),
+         "event": flag(event).astype(np.int8)}
     )
+    df = df[codes >= 0]
+    if targets is not None:
+        targets = np.asarray(targets, dtype=float)[codes >= 0]
     curves, summary = km_by_group(df, "group", probs=(0.5,), targets=targets)
+    curves["group"] = labels[curves["group"].to_numpy()]
+    summary["group"] = labels[summary["group"].to_numpy()]
     out = summary.set_index("group")[["n", "events", "q50"]].rename(columns={"q50": "median"})
     if targets is None:
         return out

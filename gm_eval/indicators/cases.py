@@ -10,6 +10,7 @@ from gm_eval.indicators.base import (
     computes,
     days_between,
     flag,
+    group_codes,
     km_summary,
     share,
 )
@@ -53,8 +54,38 @@ def _cases(ctx: Context) -> pd.DataFrame | None:
     return ctx.table("cases")
 
 
-def _closed(cases: pd.DataFrame) -> np.ndarray:
-    return (col(cases, "status") == "closed").fillna(False).to_numpy(dtype=bool)
+def _closed(ctx: Context) -> np.ndarray:
+    """Cases with status closed (cached per context)."""
+    return ctx.derived(
+        "cases.closed", lambda: flag(col(_cases(ctx), "status").to_numpy(dtype=object) == "closed")
+    )
+
+
+def _age(ctx: Context) -> np.ndarray:
+    """Case ages as float (NaN when unknown), cached."""
+    return ctx.derived(
+        "cases.age",
+        lambda: pd.to_numeric(col(_cases(ctx), "age"), errors="coerce")
+        .astype("float64")
+        .to_numpy(na_value=np.nan),
+    )
+
+
+def _outcome_in(ctx: Context, values: tuple[str, ...]) -> np.ndarray:
+    return ctx.derived(
+        f"cases.outcome.{values}",
+        lambda: flag(col(_cases(ctx), "outcome").isin(values).to_numpy()),
+    )
+
+
+def _gender_fm(ctx: Context) -> np.ndarray:
+    """Gender when female or male, else None (cached)."""
+
+    def build():
+        g = col(_cases(ctx), "gender").to_numpy(dtype=object)
+        return np.where((g == "female") | (g == "male"), g, None)
+
+    return ctx.derived("cases.gender_fm", build)
 
 
 # ------------------------------------------------------------------ legitimate
@@ -92,9 +123,8 @@ def _representation(ctx: Context, case_mask, known_mask, wf_col: str) -> pd.Data
 
 @computes("accessible.young_worker_representation_ratio")
 def young_worker_representation_ratio(ctx: Context):
-    c = _cases(ctx)
-    age = pd.to_numeric(col(c, "age"), errors="coerce")
-    return _representation(ctx, (age >= 15) & (age <= 17), age.notna(), "aged_15_17")
+    age = _age(ctx)
+    return _representation(ctx, (age >= 15) & (age <= 17), ~np.isnan(age), "aged_15_17")
 
 
 @computes("accessible.female_representation_ratio")
@@ -124,7 +154,7 @@ def child_filed_share(ctx: Context):
     c = _cases(ctx)
     if not supplied(c, "complainant_type"):
         return None
-    age = pd.to_numeric(col(c, "age"), errors="coerce")
+    age = _age(ctx)
     return share(c["mechanism_id"], col(c, "complainant_type") == "child", age < 18)
 
 
@@ -221,7 +251,7 @@ def median_days_to_removal(ctx: Context):
 def advice_rate(ctx: Context):
     c = _cases(ctx)
     a = col(c, "advice_provided")
-    return share(c["mechanism_id"], a, _closed(c) & a.notna().to_numpy())
+    return share(c["mechanism_id"], a, _closed(ctx) & a.notna().to_numpy())
 
 
 def parity(mechanism_id, group, success, eligible, min_group_n: int = PARITY_MIN_GROUP_N):
@@ -236,54 +266,53 @@ def parity(mechanism_id, group, success, eligible, min_group_n: int = PARITY_MIN
     DataFrame
         Indexed by mechanism_id: ``value``, ``n`` (rows in the compared groups).
     """
-    elig = flag(eligible) & pd.Series(group).notna().to_numpy()
-    df = pd.DataFrame(
-        {
-            "mechanism_id": np.asarray(mechanism_id)[elig],
-            "group": np.asarray(group, dtype=object)[elig],
-            "s": flag(success)[elig],
-        }
-    )
-    g = df.groupby(["mechanism_id", "group"], sort=False)["s"].agg(["sum", "size"])
-    g = g[g["size"] >= min_group_n]
-    g["rate"] = g["sum"] / g["size"]
-    by = g.groupby(level=0, sort=False)
-    out = pd.DataFrame(
-        {"lo": by["rate"].min(), "hi": by["rate"].max(), "groups": by.size(), "n": by["size"].sum()}
-    )
-    out = out[out["groups"] >= 2]
-    out["value"] = np.where(out["hi"] > 0, out["lo"] / out["hi"].where(out["hi"] > 0, 1), 1.0)
-    return out[["value", "n"]]
+    codes, labels = group_codes(mechanism_id)
+    gcodes, guniq = pd.factorize(np.asarray(group, dtype=object))
+    ok = flag(eligible) & (codes >= 0) & (gcodes >= 0)
+    n_g, n_m = max(len(guniq), 1), len(labels)
+    key = codes * n_g + gcodes
+    size = np.bincount(key[ok], minlength=n_m * n_g).reshape(n_m, n_g)
+    succ = np.bincount(key[ok & flag(success)], minlength=n_m * n_g).reshape(n_m, n_g)
+    valid = size >= min_group_n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(valid, succ / np.maximum(size, 1), np.nan)
+    groups = valid.sum(axis=1)
+    keep = groups >= 2
+    lo = np.nanmin(np.where(keep[:, None], rate, 0.0), axis=1)
+    hi = np.nanmax(np.where(keep[:, None], rate, 0.0), axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.where(hi > 0, lo / np.where(hi > 0, hi, 1), 1.0)
+    out = pd.DataFrame({"value": value, "n": (size * valid).sum(axis=1)}, index=labels)
+    return out[keep]
 
 
-def _remedy_eligible(c: pd.DataFrame) -> np.ndarray:
-    return _closed(c) & col(c, "outcome").isin(REMEDY_ELIGIBLE).to_numpy()
+def _remedy_eligible(ctx: Context) -> np.ndarray:
+    return _closed(ctx) & _outcome_in(ctx, REMEDY_ELIGIBLE)
 
 
 @computes("equitable.outcome_parity_gender")
 def outcome_parity_gender(ctx: Context):
     c = _cases(ctx)
-    g = col(c, "gender")
-    g = g.where(g.isin(["female", "male"]))
-    return parity(c["mechanism_id"], g, col(c, "outcome").isin(REMEDIED), _remedy_eligible(c))
+    g = _gender_fm(ctx)
+    return parity(c["mechanism_id"], g, _outcome_in(ctx, REMEDIED), _remedy_eligible(ctx))
 
 
 @computes("equitable.outcome_parity_age")
 def outcome_parity_age(ctx: Context):
     c = _cases(ctx)
-    band = age_band(col(c, "age"))
-    band = band.where(band != "unknown")
-    return parity(c["mechanism_id"], band, col(c, "outcome").isin(REMEDIED), _remedy_eligible(c))
+    a = _age(ctx)
+    band = np.select([a < 15, a < 18, a >= 18], ["under_15", "15_17", "18_plus"], "")
+    band = np.where(band == "", None, band).astype(object)
+    return parity(c["mechanism_id"], band, _outcome_in(ctx, REMEDIED), _remedy_eligible(ctx))
 
 
 @computes("equitable.informed_parity_gender")
 def informed_parity_gender(ctx: Context):
     c = _cases(ctx)
-    g = col(c, "gender")
-    g = g.where(g.isin(["female", "male"]))
+    g = _gender_fm(ctx)
     inf = col(c, "complainant_informed")
     anon = col(c, "anonymous")
-    elig = _closed(c) & (anon == False).fillna(False).to_numpy() & inf.notna().to_numpy()  # noqa: E712
+    elig = _closed(ctx) & (anon == False).fillna(False).to_numpy() & inf.notna().to_numpy()  # noqa: E712
     return parity(c["mechanism_id"], g, inf, elig)
 
 
@@ -293,7 +322,7 @@ def informed_rate(ctx: Context):
     c = _cases(ctx)
     inf = col(c, "complainant_informed")
     anon = col(c, "anonymous")
-    elig = _closed(c) & (anon == False).fillna(False).to_numpy() & inf.notna().to_numpy()  # noqa: E712
+    elig = _closed(ctx) & (anon == False).fillna(False).to_numpy() & inf.notna().to_numpy()  # noqa: E712
     return share(c["mechanism_id"], inf, elig)
 
 
@@ -301,8 +330,8 @@ def informed_rate(ctx: Context):
 @computes("rights_compatible.child_referral_rate")
 def child_referral_rate(ctx: Context):
     c = _cases(ctx)
-    age = pd.to_numeric(col(c, "age"), errors="coerce")
-    elig = (age < 18).fillna(False) & c["category"].isin(CHILD_CATEGORIES)
+    age = _age(ctx)
+    elig = (age < 18) & c["category"].isin(CHILD_CATEGORIES).to_numpy()
     if not supplied(c, "referred_to"):
         return None
     return share(c["mechanism_id"], col(c, "referred_to").isin(CHILD_REFERRALS), elig)
@@ -318,44 +347,49 @@ def retaliation_rate(ctx: Context):
 @computes("rights_compatible.remedy_rate")
 def remedy_rate(ctx: Context):
     c = _cases(ctx)
-    return share(c["mechanism_id"], col(c, "outcome").isin(REMEDIED), _remedy_eligible(c))
+    return share(c["mechanism_id"], _outcome_in(ctx, REMEDIED), _remedy_eligible(ctx))
 
 
 # --------------------------------------------------------- continuous_learning
-def repeat_flags(cases: pd.DataFrame, window_days: int = REPEAT_WINDOW_DAYS) -> pd.Series:
+def _day_numbers(values) -> np.ndarray:
+    """Dates as whole days since 1970 (float, NaN when missing)."""
+    d = pd.to_datetime(values).to_numpy(dtype="datetime64[ns]")
+    out = d.astype("datetime64[D]").astype("int64").astype(float)
+    out[np.isnat(d)] = np.nan
+    return out
+
+
+def repeat_flags(cases: pd.DataFrame, window_days: int = REPEAT_WINDOW_DAYS) -> np.ndarray:
     """Whether another case of the same mechanism, site and category closed in the window.
 
     The window is ``received_at - window_days <= closed_at < received_at``; a missing
-    ``site_id`` is treated as one site. Returns a boolean Series aligned on ``cases``.
+    ``site_id`` is treated as one site. Vectorised: every (mechanism, site,
+    category, day) becomes one sortable integer, and each case looks up the latest
+    closure before it with :func:`numpy.searchsorted`.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        Aligned on the rows of ``cases``.
     """
-    site = col(cases, "site_id").astype("object").fillna("\x00")
-    left = pd.DataFrame(
-        {
-            "mechanism_id": cases["mechanism_id"].astype("object").to_numpy(),
-            "site": site.to_numpy(),
-            "category": cases["category"].astype("object").to_numpy(),
-            "t": pd.to_datetime(cases["received_at"]).to_numpy(),
-            "row": np.arange(len(cases)),
-        }
-    )
-    closed_at = pd.to_datetime(col(cases, "closed_at"))
-    right = left.loc[closed_at.notna().to_numpy(), ["mechanism_id", "site", "category"]].copy()
-    right["closed"] = closed_at[closed_at.notna()].to_numpy()
-    right["t"] = right["closed"]
-    if right.empty:
-        return pd.Series(False, index=cases.index)
-    m = pd.merge_asof(
-        left.sort_values("t"),
-        right.sort_values("t"),
-        on="t",
-        by=["mechanism_id", "site", "category"],
-        allow_exact_matches=False,
-        direction="backward",
-    )
-    rep = m["closed"].notna() & (m["closed"] >= m["t"] - pd.Timedelta(days=window_days))
-    out = np.zeros(len(cases), dtype=bool)
-    out[m["row"].to_numpy()] = rep.to_numpy()
-    return pd.Series(out, index=cases.index)
+    mc, _ = group_codes(cases["mechanism_id"])
+    sc, su = pd.factorize(col(cases, "site_id").astype("object").fillna("\x00").to_numpy())
+    cc, cu = pd.factorize(cases["category"].astype("object").to_numpy())
+    key = (mc * max(len(su), 1) + sc) * max(len(cu), 1) + cc
+    recv = _day_numbers(cases["received_at"])
+    closed = _day_numbers(col(cases, "closed_at"))
+    has = np.isfinite(closed)
+    if not has.any():
+        return np.zeros(len(cases), dtype=bool)
+    lo = int(np.nanmin(np.concatenate([recv, closed[has]])))
+    span = int(np.nanmax(np.concatenate([recv, closed[has]]))) - lo + 2
+    ckey = np.sort(key[has] * span + (closed[has].astype(np.int64) - lo))
+    q = key * span + (recv.astype(np.int64) - lo)
+    idx = np.searchsorted(ckey, q, side="left") - 1
+    prev = ckey[np.maximum(idx, 0)]
+    same = (idx >= 0) & (prev // span == key)
+    prev_day = prev % span + lo
+    return same & (prev_day >= recv - window_days)
 
 
 @computes("continuous_learning.repeat_rate")
@@ -370,14 +404,14 @@ def repeat_rate(ctx: Context):
 def appeal_rate(ctx: Context):
     c = _cases(ctx)
     a = col(c, "appealed")
-    return share(c["mechanism_id"], a, _closed(c) & a.notna().to_numpy())
+    return share(c["mechanism_id"], a, _closed(ctx) & a.notna().to_numpy())
 
 
 @computes("continuous_learning.root_cause_rate")
 def root_cause_rate(ctx: Context):
     c = _cases(ctx)
     r = col(c, "root_cause_recorded")
-    return share(c["mechanism_id"], r, _closed(c) & r.notna().to_numpy())
+    return share(c["mechanism_id"], r, _closed(ctx) & r.notna().to_numpy())
 
 
 @computes("continuous_learning.remedy_trend_ratio")
@@ -386,8 +420,8 @@ def remedy_trend_ratio(ctx: Context):
     rec = pd.to_datetime(c["received_at"])
     y1 = ctx.as_of - pd.Timedelta(days=365)
     y2 = ctx.as_of - pd.Timedelta(days=730)
-    elig = _remedy_eligible(c)
-    ok = col(c, "outcome").isin(REMEDIED)
+    elig = _remedy_eligible(ctx)
+    ok = _outcome_in(ctx, REMEDIED)
     recent = share(c["mechanism_id"], ok, elig & ((rec > y1) & (rec <= ctx.as_of)).to_numpy())
     before = share(c["mechanism_id"], ok, elig & ((rec > y2) & (rec <= y1)).to_numpy())
     both = recent.merge(before, left_index=True, right_index=True, how="left", suffixes=("_r", "_b"))
@@ -402,4 +436,4 @@ def remedy_trend_ratio(ctx: Context):
 def dialogue_rate(ctx: Context):
     c = _cases(ctx)
     d = col(c, "resolved_by_dialogue")
-    return share(c["mechanism_id"], d, _closed(c) & d.notna().to_numpy())
+    return share(c["mechanism_id"], d, _closed(ctx) & d.notna().to_numpy())
