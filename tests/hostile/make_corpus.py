@@ -117,7 +117,7 @@ add("duplicate_case.csv", C, "reject", r"row 4.*duplicates row 2", sub(C, "c3,M2
 add("blank_mechanism_id.csv", C, "reject", r"row 4.*mechanism_id.*blank", sub(C, "c3,M2", "c3,"),
     "a case without a mechanism")
 # --- dates
-for i, (fmt_name, value) in enumerate([
+for fmt_name, value in ([
         ("dmy_slash", "10/01/2025"), ("month_name", "January 10, 2025"), ("compact", "20250110"),
         ("d_mon_yy", "10-Jan-25"), ("ymd_slash", "2025/01/10")]):
     add(f"date_{fmt_name}.csv", C, "reject", r"row 2, column received_at.*is not a date",
