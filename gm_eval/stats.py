@@ -43,6 +43,7 @@ __all__ = [
     "kruskal_by_group",
     "binomtest_two_sided",
     "join_flags",
+    "join_labels",
 ]
 
 DEFAULT_MIN_N = 30
@@ -530,6 +531,29 @@ def _distinct_times(g: np.ndarray, t: np.ndarray, e: np.ndarray, n_groups: int):
     return gs[starts], ts[starts], cnt, np.add.reduceat(es, starts)
 
 
+def join_labels(keys, labels) -> pd.Series:
+    """``;``-joined sorted distinct labels per key, without a pandas call per key.
+
+    Examples
+    --------
+    >>> join_labels([2, 1, 2, 2], ["b", "x", "a", "b"]).to_dict()
+    {1: 'x', 2: 'a;b'}
+    """
+    k = np.asarray(keys)
+    lab = pd.Series(np.asarray(labels, dtype=object)).astype(str).to_numpy(dtype=object)
+    if len(k) == 0:
+        return pd.Series(dtype=object)
+    lcode, luniq = pd.factorize(lab, sort=True)
+    kcode, kuniq = pd.factorize(k, sort=True)
+    pair = np.unique(kcode.astype(np.int64) * len(luniq) + lcode)
+    kk, ll = pair // len(luniq), pair % len(luniq)
+    names = np.asarray(luniq, dtype=object)[ll].tolist()
+    starts = np.flatnonzero(np.r_[True, kk[1:] != kk[:-1]])
+    ends = np.r_[starts[1:], len(kk)]
+    joined = [";".join(names[a:b]) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    return pd.Series(joined, index=np.asarray(kuniq)[kk[starts]], dtype=object)
+
+
 def _factorize_groups(keys: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     """Integer codes for the distinct rows of ``keys`` (sorted), and those rows."""
     if len(keys.columns) == 1:
@@ -804,7 +828,7 @@ def chi2_by_group(
     p = np.where(dofv >= 1, _sps.chi2.sf(stat, np.maximum(dofv, 1)), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         v = np.sqrt(stat / (agg["n"].to_numpy() * kmin))
-    labels = rows.astype({group_col: str}).groupby("_tid")[group_col].agg(";".join)
+    labels = join_labels(rows["_tid"].to_numpy(), rows[group_col].to_numpy())
     out = tkeys.iloc[agg.index.to_numpy()].reset_index(drop=True)
     out["statistic"] = np.where(small, np.nan, stat)
     out["dof"] = dofv
@@ -841,7 +865,7 @@ def _rank_table(df, test_cols, group_col, value_col, weight_col):
     grp = cell.groupby(["_tid", "_g"], sort=True).agg(n=("_w", "sum"), R=("_rs", "sum")).reset_index()
     tests = tv.groupby("_tid").agg(N=("_w", "sum"), tie=("_tie", "sum"))
     tests["k"] = grp.groupby("_tid").size()
-    tests["groups"] = grp.groupby("_tid")["_g"].agg(";".join)
+    tests["groups"] = join_labels(grp["_tid"].to_numpy(), grp["_g"].to_numpy())
     tests["min_n"] = grp.groupby("_tid")["n"].min()
     return grp, (tests, tkeys)
 
