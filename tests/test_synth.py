@@ -556,3 +556,28 @@ def test_invariants_hold_for_other_seeds_and_dates(seed):
             assert not df.duplicated(list(spec.key)).any(), name
     assert c["age"].dropna().between(5, 100).all()
     assert t["worker_survey"]["age"].dropna().min() >= 14
+
+
+@pytest.mark.slow
+def test_scoring_recovers_planted_effects(tables, tmp_path):
+    """End to end: the toolkit's own indicators find what was planted."""
+    pipeline = pytest.importorskip("gm_eval.pipeline")
+    import gm_eval
+
+    synth.write_data_dir(tables, tmp_path / "d")
+    res = pipeline.score(gm_eval.load(tmp_path / "d", as_of="2025-06-30"))
+    ind = res["indicators"].pivot(index="mechanism_id", columns="indicator_id", values="value")
+    ind = ind.astype(float)
+    p = synth.PLANTED
+    young = ind["accessible.young_worker_representation_ratio"].dropna()
+    assert young.idxmin() == p["young_workers_underrepresented"] and young.min() < 0.2
+    fear = ind["accessible.fear_of_retaliation_rate"].dropna()
+    assert fear.idxmax() == p["fear_of_retaliation"]
+    close = ind["predictable.median_days_to_close"].dropna()
+    assert close.idxmax() == p["slow_to_close"] and close.max() > 4 * 30
+    overall = res["scores"].query("criterion == 'overall'").set_index("mechanism_id")["score"]
+    assert overall.astype(float).idxmax() == p["exemplary"]
+    eq = res["equity_tests"]
+    gap = eq[(eq["indicator_id"] == "rights_compatible.remedy_rate") & (eq["dimension"] == "gender")]
+    gap = gap.set_index("mechanism_id")
+    assert bool(gap.loc[p["equity_gap_women_remedied_less"], "significant"])

@@ -262,7 +262,8 @@ def generate_cases(p: pd.DataFrame, n_cases: int, as_of: np.datetime64,
     assess_day = rec + np.floor(rng.exponential(0.7, n)).astype("int64")
     assessed_ok = is_hotline & (assess_day <= 0)
     remove_day = assess_day + _lognormal_days(rng, np.full(n, 2.0), 0.8)
-    removed_ok = assessed_ok & sea & (rng.random(n) < 0.5 + 0.4 * q) & (remove_day <= 0)
+    removed_ok = (assessed_ok & sea & (status <= 1) & (rng.random(n) < 0.5 + 0.4 * q)
+                  & (remove_day <= 0))
 
     # agreed remedies: due date and completion
     due_day = rec + np.round(t_close * rng.uniform(0.7, 1.4, n)).astype("int64") + 7

@@ -224,6 +224,7 @@ def mechanism_params(n_mechanisms: int, rng: np.random.Generator) -> tuple[pd.Da
     p.loc[planted, "has_self_assessment"] = True
     # enough cases at the planted mechanisms for the effects to show at small sizes
     p.loc[planted, "volume"] = np.maximum(p.loc[planted, "volume"], 1.0)
+    p.loc[at("equity_gap_women_remedied_less"), "volume"] = 1.6  # a busy mechanism: both sexes well represented
     p["planted"] = planted
 
     table = pd.DataFrame({
