@@ -73,6 +73,8 @@ KINDS: dict[str, tuple[str, str | None]] = {
 _ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 MANIFEST_NAME = "run_manifest.json"
+#: How long to wait for a Dask scheduler before giving up (exit 2).
+DASK_CONNECT_TIMEOUT = "15s"
 
 
 # =========================================================================== paths
@@ -1192,7 +1194,7 @@ def _execute_dask(payloads: list[dict], scheduler: str):
     from gm_eval.errors import InputError
 
     try:
-        client = Client(scheduler, timeout="20s")
+        client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT)
     except OSError as exc:
         raise InputError(f"cannot connect to the Dask scheduler at {scheduler}: {exc}") from exc
     try:
