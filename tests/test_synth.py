@@ -391,6 +391,7 @@ def test_decoys_present(tables):
     assert c["description"].dropna().str.contains("DECOYTEXT").all()
     assert c["complainant_name"].dropna().str.contains("DECOYNAME").any()
     assert c["complainant_name"].dropna().str.contains("DECOY-Name-").any()
+    assert (~c["complainant_name"].dropna().map(str.isascii)).any()  # UTF-8 names too
     # decoys never in contract columns
     for name in TABLE_ORDER:
         df = tables[name][list(TABLES[name].column_names)]

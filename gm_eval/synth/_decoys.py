@@ -23,6 +23,8 @@ _FIRST_NAMES = np.array([
     "Somchai", "Nguyen Thi Lan", "Ama", "Kofi", "Rahima", "Maria", "Siti", "Juan", "Aung",
     "Fatima", "Kwame", "Priya", "Mei Ling", "Arjun", "Joy", "Bui Van Hung", "Akosua", "Wanjiru",
     "Dewi", "Malee", "Sokha", "Nasrin", "Rosa", "Tuan",
+    # non-ASCII names: files must round-trip as UTF-8
+    "Nguyễn Thị Ánh", "สมชาย", "রহিমা", "Zoë",
 ], dtype=object)
 
 _CASE_TEXT = {
