@@ -459,7 +459,9 @@ def test_csv_dates_are_iso(tiny, tmp_path):
     synth.write_data_dir(tiny, tmp_path / "d")
     head = (tmp_path / "d" / "cases.csv").read_text(encoding="utf-8").splitlines()[1]
     assert re.search(r",\d{4}-\d{2}-\d{2},", head)
-    assert "00:00:00" not in (tmp_path / "d" / "cases.csv").read_text(encoding="utf-8")
+    text = (tmp_path / "d" / "cases.csv").read_text(encoding="utf-8")  # fails unless UTF-8
+    assert "00:00:00" not in text
+    assert not text.isascii()
 
 
 def test_write_refuses_non_empty_and_overwrites(tiny, tmp_path):
