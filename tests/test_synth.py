@@ -109,6 +109,8 @@ def test_bad_arguments_raise_input_error():
         synth.generate(as_of="30/06/2025x")
     with pytest.raises(InputError, match="n_cases"):
         synth.generate(n_cases=-1)
+    with pytest.raises(InputError, match="seed"):
+        synth.generate(seed=-3)
 
 
 # ---------------------------------------------------------------- contract

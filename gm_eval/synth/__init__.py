@@ -136,8 +136,8 @@ def generate(n_mechanisms: int = 16, n_cases: int | None = None, seed: int = 202
     ------
     gm_eval.errors.InputError
         If ``n_mechanisms`` < 12 (the planted effects and the realism checks
-        need the first 12 core mechanisms), a size is negative or ``as_of``
-        is not a date.
+        need the first 12 core mechanisms), a size or the seed is negative, or
+        ``as_of`` is not a date.
 
     Examples
     --------
@@ -153,6 +153,8 @@ def generate(n_mechanisms: int = 16, n_cases: int | None = None, seed: int = 202
             f"effects ({', '.join(f'{k} {v}' for k, v in PLANTED.items())}) and the sector/type "
             "mix need the first 12 core mechanisms; see docs/synthetic-data.md")
     day = _as_of_day(as_of)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise InputError(f"seed must be a whole number >= 0, got {seed!r}")
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(8)]
     mechanisms, p = mechanism_params(int(n_mechanisms), streams[0])
     typ = p["mechanism_type"]
