@@ -19,18 +19,22 @@ interval                       rows analysed                 missing end date
 ``received_to_removed``        ``removed_at`` set, or a      as above
                                ``hotline`` case of category
                                ``sexual_exploitation_abuse``
-``identified_to_referred``     every CLMS child              censored at ``as_of`` while the
-                                                             child's case is open (no
-                                                             ``closed_at``); a closed case that
-                                                             never reached the stage is left out
+``identified_to_referred``     every CLMS child              censored at ``as_of``, also when
+                                                             the child's case is closed: every
+                                                             identified child should be
+                                                             referred and remediated, so a
+                                                             missing date counts against
 ``identified_to_remediation``  every CLMS child              as above
 =============================  ============================  ==================================
 
-The rule behind the stage intervals: a case that is still open may yet reach
-the stage, so it is censored at ``as_of``; a case that was settled without
-reaching it never needed it (or its date is unknown) and is left out rather
-than imputed. Rows whose start is after ``as_of`` are left out, and an end date
-after ``as_of`` is treated as not yet observed (censored at ``as_of``).
+The rule behind the case stage intervals (referral, assessment, removal): not
+every case needs the stage, so a case that is still open may yet reach it and
+is censored at ``as_of``, while a case settled without reaching it never
+needed it (or its date is unknown) and is left out rather than imputed.
+Acknowledgement, closing and the CLMS stages are owed to every unit, so a
+missing date is always censored at ``as_of``. Rows whose start is after
+``as_of`` are left out, and an end date after ``as_of`` is treated as not yet
+observed (censored at ``as_of``).
 
 Targets: the acknowledgement and closing intervals are measured against each
 mechanism's own ``target_ack_days`` / ``target_close_days`` (defaults 7 and 30,
@@ -170,7 +174,7 @@ def _coded_durations(evidence: Evidence, mids: pd.Index) -> tuple[np.ndarray, ..
         for name in ("identified_to_referred", "identified_to_remediation"):
             _, start_col, end_col = INTERVALS[name]
             keep, dur, ev = _durations(clms[start_col], _col(clms, end_col),
-                                       np.ones(len(clms), dtype=bool), is_open, as_of, False)
+                                       np.ones(len(clms), dtype=bool), is_open, as_of, True)
             add(mcode, name, keep & (mcode >= 0), dur, ev)
     if not parts:
         z = np.zeros(0)

@@ -72,9 +72,10 @@ def test_inclusion_and_censoring_rules_by_hand():
     assert _durs(e, "B", "received_to_assessed") == [(0, 1), (1, 1)]
     assert _durs(e, "B", "received_to_removed") == [(4, 1), (9, 0)]
     assert _durs(e, "A", "received_to_assessed") == []
-    # CLMS: c2 closed without referral or remediation left out; c3 open -> censored at 28 days
-    assert _durs(e, "C", "identified_to_referred") == [(5, 1), (10, 1)]
-    assert _durs(e, "C", "identified_to_remediation") == [(28, 0), (31, 1)]
+    # CLMS: every child is owed referral and remediation: c2 (closed, neither) and c3 (open,
+    # no remediation) are censored at as_of (59 and 28 days)
+    assert _durs(e, "C", "identified_to_referred") == [(5, 1), (10, 1), (59, 0)]
+    assert _durs(e, "C", "identified_to_remediation") == [(28, 0), (31, 1), (59, 0)]
 
 
 def test_summary_and_curves_by_hand():
