@@ -173,32 +173,34 @@ def results_dir_from_env(env: Mapping[str, str] | None = None) -> Path:
 
 
 def load_tables(results_dir: str | Path, names: Iterable[str]) -> dict[str, pd.DataFrame]:
-    """Read published tables of a results directory (Parquet, CSV as a fallback).
+    """Read published tables of a results directory through :func:`gm_eval.results.read_results`.
 
     Parameters
     ----------
     results_dir : str or path-like
         A results directory written by ``gm-eval score``.
     names : iterable of str
-        Table stems from a fixed list in this module (never user input).
+        Documented table stems (from fixed lists in this module, never user input).
 
     Returns
     -------
     dict of str to DataFrame
-        Absent optional tables are empty DataFrames; ``mechanisms`` is required.
+        Tables not written are empty frames with the documented columns; ``flags``
+        is text with ``""`` for none, ``mechanism_id`` is text.
+
+    Raises
+    ------
+    gm_eval.errors.InputError
+        When ``results_dir`` is not a results directory.
     """
-    results_dir = Path(results_dir)
+    from gm_eval.results import read_results
+
+    res = read_results(results_dir)
+    if not res.has("mechanisms"):
+        raise InputError(f"{results_dir} is not a results directory (no mechanisms table)")
     out: dict[str, pd.DataFrame] = {}
     for name in names:
-        parquet, csv = results_dir / f"{name}.parquet", results_dir / f"{name}.csv"
-        if parquet.is_file():
-            df = pd.read_parquet(parquet)
-        elif csv.is_file():
-            df = pd.read_csv(csv, dtype={"mechanism_id": "str", "flags": "str"}, keep_default_na=True)
-        elif name == "mechanisms":
-            raise InputError(f"{results_dir} is not a results directory (no mechanisms table)")
-        else:
-            df = pd.DataFrame()
+        df = res.table(name)
         if "flags" in df.columns:
             df["flags"] = df["flags"].fillna("").astype("str")
         if "mechanism_id" in df.columns:
@@ -663,25 +665,41 @@ def _safe_build(builder, *args, **kwargs):
 
 
 _OVERVIEW_TABLES = ("mechanisms", "scores", "indicators")
-_MECHANISM_TABLES = ("mechanisms", "scores", "indicators", "disaggregation", "recommendations",
-                     "indicator_catalogue")
+_MECHANISM_TABLES = ("mechanisms", "scores", "disaggregation", "recommendations", "indicator_catalogue")
 
 
-def _k_from_manifest(results_dir: Path) -> int | None:
-    import json
+def _manifest_k(results_dir: Path) -> int | None:
+    from gm_eval.results import read_results
 
     try:
-        return int(json.loads((results_dir / "manifest.json").read_text(encoding="utf-8")).get("k"))
-    except (OSError, ValueError, TypeError):
+        return int(read_results(results_dir).manifest.get("k"))
+    except (GmEvalError, TypeError, ValueError):
         return None
 
 
 _PRESENT_CSS = """<style>
 .gm-present, .gm-present .widget-label, .gm-present select, .gm-present .widget-html-content,
-.gm-present button { font-size: 22px !important; }
-.gm-present .widget-dropdown, .gm-present .widget-dropdown select { height: 38px !important; }
+.gm-present button, .gm-present .widget-toggle-button { font-size: 24px !important; }
+.gm-present .widget-dropdown, .gm-present .widget-dropdown select,
+.gm-present .widget-toggle-button { height: 44px !important; }
+.gm-present h2 { font-size: 40px !important; } .gm-present h3 { font-size: 30px !important; }
 .gm-dash h3 { margin: 0.8em 0 0.3em 0; }
 </style>"""
+
+
+def _big(fig, big: bool, rows: bool = False):
+    """Presentation mode: larger type (and taller figures) in a figure.
+
+    ``rows`` marks a figure with one category per mechanism on the y axis, whose
+    every label must stay visible.
+    """
+    if big:
+        fig.update_layout(font_size=24, title_font_size=30, hoverlabel_font_size=22)
+        if fig.layout.height:
+            fig.update_layout(height=int(fig.layout.height * 1.4))
+    if rows:
+        fig.update_yaxes(dtick=1)
+    return fig
 
 
 def build_sector_overview(results_dir: str | Path | None = None):
@@ -691,6 +709,17 @@ def build_sector_overview(results_dir: str | Path | None = None):
     heatmap, the ranking, the score distributions, the selected mechanism
     against its sector median, and the children's lens panel. A presentation
     toggle switches to large type and neutral labels ("Mechanism A").
+
+    Parameters
+    ----------
+    results_dir : path-like, optional
+        Default: the directory named by :data:`RESULTS_ENV`.
+
+    Returns
+    -------
+    ipywidgets.Widget
+        The dashboard, or a short message widget when the results cannot be read
+        (never a traceback).
     """
     return _safe_build(_sector_overview, results_dir)
 
@@ -698,11 +727,12 @@ def build_sector_overview(results_dir: str | Path | None = None):
 def _sector_overview(results_dir):
     import ipywidgets as w
 
-    figs = _figures()
+    from gm_eval import plots
+
     rdir = Path(results_dir) if results_dir is not None else results_dir_from_env()
     t = load_tables(rdir, _OVERVIEW_TABLES)
     mech, scores, indicators = t["mechanisms"], t["scores"], t["indicators"]
-    k = _k_from_manifest(rdir)
+    k = _manifest_k(rdir)
     opts = filter_options(mech)
     dd = {
         "sector": w.Dropdown(options=[_ALL, *opts["sector"]], value=_ALL, description="Sector"),
@@ -710,49 +740,56 @@ def _sector_overview(results_dir):
         "mechanism_type": w.Dropdown(options=[_ALL, *opts["mechanism_type"]], value=_ALL,
                                      description="Type"),
     }
+    for d in dd.values():
+        d.add_class(f"gm-filter-{d.description.lower()}")
     present = w.ToggleButton(value=False, description="Presentation mode",
                              tooltip="Large type and neutral labels for showing to a room")
-    selected = w.Dropdown(options=[], description="Mechanism", layout=w.Layout(width="420px"))
-    outs = {name: w.Output(layout=w.Layout(min_height="200px"))
+    present.add_class("gm-present-toggle")
+    selected = w.Dropdown(options=[], description="Mechanism", layout=w.Layout(width="460px"))
+    selected.add_class("gm-select-mechanism")
+    outs = {name: w.Output(layout=w.Layout(min_height="120px"))
             for name in ("heatmap", "ranking", "distribution", "median", "children")}
-    status = w.HTML()
-    note = w.HTML()
+    for name, o in outs.items():
+        o.add_class(f"gm-out-{name}")
+    status, note, heat_note = w.HTML(), w.HTML(), w.HTML()
     state = {"busy": False}
 
     def current():
         sub = filter_mechanisms(mech, dd["sector"].value, dd["country"].value, dd["mechanism_type"].value)
-        labels = display_labels(mech, present.value)
-        return sub, labels
+        return sub, display_labels(mech, present.value)
 
     def draw_selected(*_):
         if state["busy"]:
             return
         sub, labels = current()
         mid = check_mechanism_id(selected.value, sub["mechanism_id"])
-        big = present.value
         if mid is None:
             for name in ("median", "children"):
-                with outs[name]:
-                    outs[name].clear_output()
+                outs[name].clear_output()
             return
-        _show(outs["median"], figs.versus_median(compare_to_sector_median(scores, mid), labels[mid],
-                                                 CRITERION_LABELS, big=big))
-        lens = children_lens(indicators, [mid])
-        _show(outs["children"], figs.children_lens(lens, labels[mid], big=big))
+        big = present.value
+        label = labels[mid]
+        _show(outs["median"], _big(plots.versus_sector_median(
+            compare_to_sector_median(scores, mid), label, f"{label} against the sector median"), big))
+        _show(outs["children"], _big(plots.children_lens(
+            children_lens(indicators, [mid]), f"Children's lens: {label}"), big))
 
     def draw_all(*_):
         sub, labels = current()
         ids = sub["mechanism_id"].tolist()
         big = present.value
-        root.remove_class("gm-present") if not big else root.add_class("gm-present")
+        if big:
+            root.add_class("gm-present")
+        else:
+            root.remove_class("gm-present")
+        ranked = ranking(scores, ids)
+        order = ranked["mechanism_id"].tolist()
+        seen = set(order)
+        order += [m for m in ids if m not in seen]
         state["busy"] = True
         old = selected.value
-        ordered = ranking(scores, ids)["mechanism_id"].tolist()
-        ranked = set(ordered)
-        ordered += [m for m in ids if m not in ranked]
-        lab = labels.reindex(ordered).tolist()
-        selected.options = list(zip(lab, ordered, strict=True))
-        selected.value = old if old in set(ordered) else (ordered[0] if ordered else None)
+        selected.options = list(zip(labels.reindex(order).tolist(), order, strict=True))
+        selected.value = old if old in seen else (order[0] if order else None)
         state["busy"] = False
         status.value = (f"<b>{len(ids):,}</b> of {len(mech):,} mechanisms shown"
                         if ids else "<b>No mechanism matches these filters.</b>")
@@ -760,12 +797,23 @@ def _sector_overview(results_dir):
         if not ids:
             for o in outs.values():
                 o.clear_output()
+            heat_note.value = ""
             return
-        matrix = score_matrix(scores, ids)
-        _show(outs["heatmap"], figs.score_heatmap(matrix, labels, CRITERION_LABELS, big=big,
-                                                  max_labelled=MAX_LABELLED_ROWS))
-        _show(outs["ranking"], figs.ranking_bars(ranking(scores, ids).head(RANKING_TOP), labels, big=big))
-        _show(outs["distribution"], figs.score_distributions(matrix, CRITERION_LABELS, big=big))
+        lab = labels.to_dict()
+        top = order[:MAX_LABELLED_ROWS]
+        heat_note.value = (f"<i>The {len(top)} highest overall scores of {len(ids):,}; use the filters "
+                           "to see the others. Blank cells: no evidence or withheld.</i>"
+                           if len(ids) > len(top) else
+                           "<i>Blank cells: no evidence, or withheld to protect privacy.</i>")
+        sub_scores = scores[scores["mechanism_id"].isin(ids)]
+        _show(outs["heatmap"], _big(plots.criteria_heatmap(
+            sub_scores[sub_scores["mechanism_id"].isin(top)], lab, "Scores by mechanism and criterion"), big,
+            rows=True))
+        _show(outs["ranking"], _big(plots.ranking(
+            sub_scores[sub_scores["mechanism_id"].isin(order[:RANKING_TOP])], "overall", lab,
+            f"Ranking: overall score (top {min(RANKING_TOP, len(ids))} of {len(ids):,})"), big, rows=True))
+        _show(outs["distribution"], _big(plots.score_distribution(
+            sub_scores, None, f"Distribution of scores across {len(ids):,} mechanisms"), big))
         draw_selected()
 
     for widget in (*dd.values(), present):
@@ -779,11 +827,9 @@ def _sector_overview(results_dir):
         w.HTML(_PRESENT_CSS + "<h2>Grievance mechanisms: sector overview</h2>"),
         w.HBox([*dd.values(), present], layout=w.Layout(flex_flow="row wrap")),
         status, note,
-        h("Scores by criterion (0-100)"), outs["heatmap"],
-        h("Ranking (overall score)"), outs["ranking"],
-        h("Score distributions"), outs["distribution"],
+        heat_note, outs["heatmap"], outs["ranking"], outs["distribution"],
         h("One mechanism against its sector median"), selected, outs["median"],
-        h("Children's lens"), outs["children"],
+        h("Children's lens: awareness, referral, exit from child labour"), outs["children"],
     ])
     root.add_class("gm-dash")
     draw_all()
@@ -796,10 +842,16 @@ def build_mechanism_view(results_dir: str | Path | None = None, qs: str | None =
     Parameters
     ----------
     results_dir : path-like, optional
-        Default: :data:`RESULTS_ENV`.
+        Default: the directory named by :data:`RESULTS_ENV`.
     qs : str, optional
         The raw page query string; ``?mechanism=ID`` preselects a mechanism
-        when ``ID`` is a known id. Anything else shows a clean message.
+        when ``ID`` is a known id. Anything else shows a clean message that
+        does not repeat the submitted value.
+
+    Returns
+    -------
+    ipywidgets.Widget
+        The dashboard, or a short message widget when the results cannot be read.
     """
     return _safe_build(_mechanism_view, results_dir, qs)
 
@@ -807,25 +859,31 @@ def build_mechanism_view(results_dir: str | Path | None = None, qs: str | None =
 def _mechanism_view(results_dir, qs):
     import ipywidgets as w
 
-    figs = _figures()
+    from gm_eval import plots
+
     rdir = Path(results_dir) if results_dir is not None else results_dir_from_env()
     t = load_tables(rdir, _MECHANISM_TABLES)
     mech, scores, dis, recs = t["mechanisms"], t["scores"], t["disaggregation"], t["recommendations"]
     cat = t["indicator_catalogue"]
-    ind_labels = (dict(zip(cat["indicator_id"], cat["label"], strict=False))
+    ind_labels = (dict(zip(cat["indicator_id"], cat["label"].astype("str"), strict=True))
                   if {"indicator_id", "label"} <= set(cat.columns) else {})
     labels = display_labels(mech)
     known = mech["mechanism_id"].tolist()
     chosen, msg = mechanism_from_query(qs, known)
     order = mech.sort_values("name")["mechanism_id"].tolist()
-    pick = w.Dropdown(options=[(labels[m], m) for m in order], value=chosen or (order[0] if order else None),
+    pick = w.Dropdown(options=list(zip(labels.reindex(order).tolist(), order, strict=True)),
+                      value=chosen or (order[0] if order else None),
                       description="Mechanism", layout=w.Layout(width="460px"))
+    pick.add_class("gm-select-mechanism")
     dim = w.Dropdown(options=[(v, k) for k, v in DIMENSIONS.items()], value="gender",
                      description="Break down by")
+    dim.add_class("gm-select-dimension")
     ind = w.Dropdown(options=[], description="Indicator", layout=w.Layout(width="460px"))
-    info = w.HTML()
+    ind.add_class("gm-select-indicator")
+    info, dis_note, recs_html = w.HTML(), w.HTML(), w.HTML()
     out_scores, out_dis = w.Output(), w.Output()
-    recs_html = w.HTML()
+    out_scores.add_class("gm-out-scores")
+    out_dis.add_class("gm-out-disaggregation")
     state = {"busy": False}
 
     def draw_dis(*_):
@@ -833,16 +891,17 @@ def _mechanism_view(results_dir, qs):
             return
         mid = check_mechanism_id(pick.value, known)
         if mid is None or ind.value is None:
-            with out_dis:
-                out_dis.clear_output()
-                display_msg = _message("No breakdown is published for this mechanism.")
-                from IPython.display import display
-
-                display(display_msg)
+            out_dis.clear_output()
+            dis_note.value = "<i>No breakdown is published for this mechanism.</i>"
             return
         view = disaggregation_view(dis, mid, dim.value, ind.value)
-        _show(out_dis, figs.disaggregation_bars(view, DIMENSIONS[dim.value],
-                                                ind_labels.get(ind.value, ind.value)))
+        rows = dis[(dis["mechanism_id"] == mid) & (dis["dimension"] == dim.value)
+                   & (dis["indicator_id"] == ind.value)]
+        title = f"{ind_labels.get(ind.value, ind.value)} by {DIMENSIONS[dim.value].lower()}"
+        _show(out_dis, plots.disaggregation(rows, title))
+        withheld = view.loc[view["suppressed"], "group"].str.replace("_", " ").tolist()
+        dis_note.value = (f"<i>Withheld to protect privacy (too few people): "
+                          f"{_esc(', '.join(withheld))}.</i>" if withheld else "")
 
     def draw(*_):
         mid = check_mechanism_id(pick.value, known)
@@ -851,9 +910,9 @@ def _mechanism_view(results_dir, qs):
         row = mech.set_index("mechanism_id").loc[mid]
         info.value = (f"<h2>{_esc(row['name'])}</h2><p>Sector: <b>{_esc(row['sector'])}</b> &middot; "
                       f"Country: <b>{_esc(row.get('country', ''))}</b> &middot; Type: "
-                      f"<b>{_esc(row['mechanism_type'])}</b></p>")
-        _show(out_scores, figs.versus_median(compare_to_sector_median(scores, mid), labels[mid],
-                                             CRITERION_LABELS))
+                      f"<b>{_esc(str(row['mechanism_type']).replace('_', ' '))}</b></p>")
+        _show(out_scores, plots.versus_sector_median(compare_to_sector_median(scores, mid), labels[mid],
+                                                     "Scores against the sector median"))
         avail = (dis.loc[dis["mechanism_id"] == mid, "indicator_id"].drop_duplicates().tolist()
                  if not dis.empty else [])
         state["busy"] = True
@@ -864,13 +923,12 @@ def _mechanism_view(results_dir, qs):
         draw_dis()
         rec = mechanism_recommendations(recs, mid)
         if rec.empty:
-            recs_html.value = "<p>No recommendations: every criterion meets its target.</p>"
+            recs_html.value = "<p>No recommendations were published for this mechanism.</p>"
         else:
             items = "".join(
-                f"<li><b>{_esc(CRITERION_LABELS.get(r.criterion, r.criterion))}</b>: "
-                f"{_esc(r.recommendation)}"
-                + (f" <small>({_esc(r.reference)})</small>" if isinstance(r.reference, str) and r.reference
-                   else "") + "</li>"
+                f"<li><b>{_esc(plots.criterion_label(str(r.criterion)))}</b>: {_esc(r.recommendation)}"
+                + (f" <small>({_esc(r.reference)})</small>"
+                   if isinstance(r.reference, str) and r.reference else "") + "</li>"
                 for r in rec.itertuples())
             recs_html.value = f'<ol class="gm-recommendations">{items}</ol>'
 
@@ -882,131 +940,8 @@ def _mechanism_view(results_dir, qs):
         children.append(_message(msg, "warning"))
     children += [pick, info, w.HTML("<h3>Scores against the sector median</h3>"), out_scores,
                  w.HTML("<h3>Breakdown</h3>"), w.HBox([dim, ind], layout=w.Layout(flex_flow="row wrap")),
-                 out_dis, w.HTML("<h3>Recommendations</h3>"), recs_html]
+                 out_dis, dis_note, w.HTML("<h3>Recommendations</h3>"), recs_html]
     root = w.VBox(children)
     root.add_class("gm-dash")
     draw()
     return root
-
-
-# ------------------------------------------------------------------ figures
-_FONT = "Source Sans Pro, Segoe UI, Helvetica, Arial, sans-serif"
-_BLUE, _GREY, _ORANGE = "#1f4e79", "#9aa5b1", "#c75b12"
-_SCALE = [[0.0, "#b2182b"], [0.4, "#f4a582"], [0.6, "#f7f7f7"], [0.8, "#92c5de"], [1.0, "#2166ac"]]
-
-
-class _Figures:
-    """Dashboard figures (plotly). Kept private: callers use the build_* functions."""
-
-    @staticmethod
-    def _layout(fig, big: bool, height: int):
-        # template "none" keeps each published figure small (no embedded theme)
-        fig.update_layout(template="none", height=height, margin=dict(l=10, r=10, t=40, b=10),
-                          font=dict(family=_FONT, size=20 if big else 13, color="#222"),
-                          paper_bgcolor="white", plot_bgcolor="white")
-        fig.update_xaxes(gridcolor="#e5e8ec", automargin=True)
-        fig.update_yaxes(gridcolor="#e5e8ec", automargin=True)
-        return fig
-
-    @staticmethod
-    def score_heatmap(matrix: pd.DataFrame, labels: pd.Series, crit_labels: Mapping[str, str],
-                      big: bool = False, max_labelled: int = MAX_LABELLED_ROWS):
-        import plotly.graph_objects as go
-
-        n = len(matrix)
-        y = labels.reindex(matrix.index).fillna("?").tolist()
-        x = [crit_labels.get(c, c) if c != "overall" else "Overall" for c in matrix.columns]
-        z = matrix.to_numpy(dtype="float64")
-        text = np.where(np.isnan(z), "no data / suppressed", np.round(z).astype("int64", copy=False).astype(str)
-                        if not np.isnan(z).all() else "")
-        fig = go.Figure(go.Heatmap(
-            z=z, x=x, y=y, zmin=0, zmax=100, colorscale=_SCALE, text=text, xgap=1, ygap=1 if n <= 200 else 0,
-            texttemplate="%{text}" if n <= 30 else None,
-            hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>", colorbar=dict(title="Score"),
-        ))
-        fig.update_yaxes(autorange="reversed", showticklabels=n <= max_labelled, type="category")
-        fig.update_xaxes(side="top")
-        per_row = 34 if big else 24
-        return _Figures._layout(fig, big, int(min(900, max(320, 120 + per_row * min(n, max_labelled)))))
-
-    @staticmethod
-    def ranking_bars(rank: pd.DataFrame, labels: pd.Series, big: bool = False):
-        import plotly.graph_objects as go
-
-        y = labels.reindex(rank["mechanism_id"]).fillna("?").tolist()
-        fig = go.Figure(go.Bar(x=rank["score"], y=y, orientation="h", marker_color=_BLUE,
-                               text=rank["score"].round(0), textposition="outside",
-                               hovertemplate="%{y}: %{x:.1f}<extra></extra>"))
-        fig.update_yaxes(autorange="reversed", type="category")
-        fig.update_xaxes(range=[0, 105], title="Overall score")
-        return _Figures._layout(fig, big, int(max(260, 80 + (34 if big else 22) * len(rank))))
-
-    @staticmethod
-    def score_distributions(matrix: pd.DataFrame, crit_labels: Mapping[str, str], big: bool = False):
-        import plotly.graph_objects as go
-
-        long = matrix[list(CRITERIA)].melt(var_name="criterion", value_name="score").dropna()
-        long["label"] = long["criterion"].map(crit_labels)
-        fig = go.Figure(go.Box(x=long["label"], y=long["score"], boxpoints="outliers" if len(matrix) > 50
-                               else "all", marker_color=_BLUE, jitter=0.3,
-                               hovertemplate="%{x}: %{y:.1f}<extra></extra>"))
-        fig.update_yaxes(range=[0, 100], title="Score")
-        return _Figures._layout(fig, big, 420 if not big else 520)
-
-    @staticmethod
-    def versus_median(cmp: pd.DataFrame, label: str, crit_labels: Mapping[str, str], big: bool = False):
-        import plotly.graph_objects as go
-
-        x = cmp["criterion"].map(crit_labels).tolist()
-        fig = go.Figure([
-            go.Bar(name=label, x=x, y=cmp["score"], marker_color=_BLUE,
-                   hovertemplate="%{x}: %{y:.1f}<extra></extra>"),
-            go.Bar(name="Sector median", x=x, y=cmp["sector_median"], marker_color=_GREY,
-                   hovertemplate="%{x}: %{y:.1f}<extra></extra>"),
-        ])
-        fig.update_layout(barmode="group", legend=dict(orientation="h", y=-0.2))
-        fig.update_yaxes(range=[0, 100], title="Score")
-        return _Figures._layout(fig, big, 420 if not big else 520)
-
-    @staticmethod
-    def children_lens(lens: pd.DataFrame, label: str, big: bool = False):
-        import plotly.graph_objects as go
-
-        v = lens["value"].astype("float64") * 100
-        err_hi = (lens["ci_high"].astype("float64") * 100 - v).fillna(0)
-        err_lo = (v - lens["ci_low"].astype("float64") * 100).fillna(0)
-        txt = np.where(lens["status"] == "ok", v.round(0).astype("Int64").astype("str") + "%",
-                       np.where(lens["status"] == "suppressed", "suppressed (too few to publish)",
-                                "not covered (no data)"))
-        fig = go.Figure(go.Bar(
-            x=lens["label"], y=v.fillna(0), marker_color=_ORANGE, text=txt, textposition="outside",
-            error_y=dict(type="data", array=err_hi, arrayminus=err_lo, visible=True),
-            hovertemplate="%{x}: %{text}<extra></extra>", name=label))
-        fig.update_yaxes(range=[0, 115], title="% (95% interval)")
-        fig.update_layout(title=dict(text=label, x=0))
-        return _Figures._layout(fig, big, 380 if not big else 480)
-
-    @staticmethod
-    def disaggregation_bars(view: pd.DataFrame, dim_label: str, ind_label: str, big: bool = False):
-        import plotly.graph_objects as go
-
-        v = view["value"].astype("float64") * 100
-        err_hi = (view["ci_high"].astype("float64") * 100 - v).fillna(0)
-        err_lo = (v - view["ci_low"].astype("float64") * 100).fillna(0)
-        txt = np.where(view["suppressed"], "suppressed",
-                       v.round(0).astype("Int64").astype("str").fillna("no data") + "%")
-        n_txt = view["n"].astype("Int64").astype("str").fillna("?")
-        fig = go.Figure(go.Bar(
-            x=view["group"].str.replace("_", " "), y=v.fillna(0), marker_color=_BLUE, text=txt,
-            textposition="outside", customdata=np.asarray(n_txt),
-            error_y=dict(type="data", array=err_hi, arrayminus=err_lo, visible=True),
-            hovertemplate="%{x}: %{text} (n=%{customdata})<extra></extra>"))
-        fig.update_yaxes(range=[0, 115], title="% (95% interval)")
-        fig.update_xaxes(title=dim_label, type="category")
-        fig.update_layout(title=dict(text=f"{ind_label} by {dim_label.lower()}", x=0))
-        return _Figures._layout(fig, big, 400)
-
-
-def _figures():
-    """The figure builders the dashboards use."""
-    return _Figures
