@@ -16,6 +16,7 @@ same readers. Targets on a 2-core machine: <= 15 s, <= 3 GB, ratio <= 3.
 from __future__ import annotations
 
 import argparse
+import re
 import resource
 import subprocess
 import sys
@@ -35,17 +36,23 @@ read_data_dir(Path(sys.argv[1]))
 """
 
 
-def _child(cmd: list[str]) -> tuple[float, float, int]:
-    """Run a child process; return (wall seconds, peak RSS in GB, exit code)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def _child(cmd: list[str], show: bool = False) -> tuple[float, float, int]:
+    """Run a child process; return (wall seconds, peak RSS in GB, exit code).
+
+    The peak is ``ru_maxrss`` of the children, read right after this child: it is
+    the largest child so far, so the read-only run goes first.
+    """
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     wall = time.perf_counter() - t0
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if proc.returncode != 0:
         print(proc.stdout[-4000:], file=sys.stderr)
-    # ru_maxrss of RUSAGE_CHILDREN is the largest child so far: run the larger job last
-    return wall, max(peak_kb, before) / 1024**2, proc.returncode
+    elif show:
+        for line in proc.stdout.splitlines():
+            if re.search(r"\d\.\d\d s$", line):
+                print("   ", line.strip())
+    return wall, peak_kb / 1024**2, proc.returncode
 
 
 def _generate(data: Path, small: bool) -> None:
@@ -82,9 +89,11 @@ def main(argv=None) -> int:
     best = None
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(a.repeat):
-            cmd = [py, "-m", "gm_eval.cli", "score", str(data), "--out", f"{tmp}/results",
-                   "--quiet"]
-            wall, gb, rc = _child(cmd)
+            # progress on stderr gives the breakdown (load, indicators, other tables, write)
+            cmd = [py, "-c", "import sys; from gm_eval.cli import main; sys.exit(main())",
+                   "score", str(data), "--out", f"{tmp}/results"]
+            print("breakdown reported by gm-eval score:")
+            wall, gb, rc = _child(cmd, show=True)
             if rc:
                 return rc
             best = wall if best is None else min(best, wall)

@@ -157,3 +157,16 @@ def test_planted_effects_are_recovered(synth_tables):
     scored = sc["score"].notna()
     assert sc.loc[scored, "sector_percentile"].between(0, 100).all()
     assert np.isfinite(sc.loc[scored, "sector_median"]).all()
+
+
+def test_kaplan_meier_indicators_match_the_time_to_event_tables(tables):
+    """The indicator rows and the time_to_event_summary use one Kaplan-Meier estimate."""
+    if "time_to_event_summary" not in tables:
+        pytest.skip("gm_eval.timetoevent not implemented")
+    s = tables["time_to_event_summary"]
+    s = s[(s["mechanism_id"] == "M1") & (s["interval"] == "received_to_closed")].iloc[0]
+    ind = tables["indicators"]
+    assert F.row(ind, "M1", "predictable.median_days_to_close")["value"] == s["median"] == 10
+    assert F.row(ind, "M1", "predictable.closed_within_target_rate")["value"] == pytest.approx(
+        s["within_target"]
+    )
