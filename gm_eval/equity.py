@@ -289,7 +289,21 @@ def _iter_cells(evidence: Evidence, dimensions: Sequence[str]):
         if df is None or len(df) == 0:
             continue
         mcode = _mech_codes(df["mechanism_id"], mids)
+        okm = mcode >= 0
+        # per indicator, once: rows with an outcome (0/1 as int) and the Likert rows (0-4)
         outcomes = _outcomes(table, df)
+        prepared = []
+        for spec in RATE_SPECS:
+            if spec.table != table or spec.indicator_id not in outcomes:
+                continue
+            y, lik = outcomes[spec.indicator_id]
+            idx = np.flatnonzero(okm & ~np.isnan(y))
+            yi = y[idx].astype(np.int64)
+            lk = None
+            if lik is not None:
+                il = np.flatnonzero(okm & ~np.isnan(lik))
+                lk = (il, np.clip(np.round(lik[il]), 1, 5).astype(np.int64) - 1)
+            prepared.append((spec, idx, yi, lk))
         for dim in dimensions:
             gc = _group_codes(table, df, dim)
             if gc is None:
@@ -297,24 +311,19 @@ def _iter_cells(evidence: Evidence, dimensions: Sequence[str]):
             gcode, glab = gc
             ng = len(glab)
             # compact code of each (mechanism, group) pair present
-            okm = mcode >= 0
             pairs, pair = _compact(np.where(okm, mcode * ng + gcode, -1), len(mids) * ng)
             pm, pg = pairs // ng, pairs % ng
             npairs = len(pairs)
-            for spec in RATE_SPECS:
-                if spec.table != table or spec.indicator_id not in outcomes:
-                    continue
-                y, lik = outcomes[spec.indicator_id]
-                ok = okm & ~np.isnan(y)
-                n = np.bincount(pair[ok], minlength=npairs)
-                sx = np.bincount(pair[ok], weights=y[ok], minlength=npairs)
+            for spec, idx, yi, lk in prepared:
+                cnt = np.bincount(pair[idx] * 2 + yi, minlength=2 * npairs)
+                sx, n = cnt[1::2], cnt[0::2] + cnt[1::2]
                 pos = np.flatnonzero(n)
-                binary = pd.DataFrame({"m": pm[pos], "group": glab[pg[pos]], "s": sx[pos], "n": n[pos]})
+                binary = pd.DataFrame({"m": pm[pos], "group": glab[pg[pos]],
+                                       "s": sx[pos].astype(float), "n": n[pos]})
                 likert = None
-                if lik is not None:
-                    okl = okm & ~np.isnan(lik)
-                    v = np.clip(np.round(lik[okl]), 1, 5).astype(np.int64) - 1
-                    w = np.bincount(pair[okl] * 5 + v, minlength=npairs * 5)
+                if lk is not None:
+                    il, v = lk
+                    w = np.bincount(pair[il] * 5 + v, minlength=npairs * 5)
                     pl = np.flatnonzero(w)
                     likert = pd.DataFrame({"m": pm[pl // 5], "group": glab[pg[pl // 5]],
                                            "value": (pl % 5 + 1).astype(float), "w": w[pl]})
