@@ -495,11 +495,11 @@ def test_failed_write_leaves_nothing(tiny, tmp_path, monkeypatch):
     calls = []
     real = mod._write_one
 
-    def flaky(df, path, fmt):
+    def flaky(df, path, fmt, bar=None):
         calls.append(path.name)
         if len(calls) == 3:
             raise OSError("disk full")
-        real(df, path, fmt)
+        real(df, path, fmt, bar)
 
     monkeypatch.setattr(mod, "_write_one", flaky)
     with pytest.raises(OSError, match="disk full"):
@@ -586,3 +586,14 @@ def test_scoring_recovers_planted_effects(tables, tmp_path):
     gap = eq[(eq["indicator_id"] == "rights_compatible.remedy_rate") & (eq["dimension"] == "gender")]
     gap = gap.set_index("mechanism_id")
     assert bool(gap.loc[p["equity_gap_women_remedied_less"], "significant"])
+
+
+def test_chunked_csv_equals_one_shot(tiny, tmp_path, monkeypatch):
+    import gm_eval.synth as mod
+
+    monkeypatch.setattr(mod, "_CSV_CHUNK", 7)
+    synth.write_data_dir(tiny, tmp_path / "d", progress=True)
+    for name in ("cases", "self_assessment", "clms_children"):
+        want = tiny[name].to_csv(index=False, date_format="%Y-%m-%d", lineterminator="\n")
+        got = (tmp_path / "d" / f"{name}.csv").read_text(encoding="utf-8")
+        assert got.replace("\r\n", "\n") == want

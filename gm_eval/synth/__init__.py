@@ -186,16 +186,29 @@ def generate(n_mechanisms: int = 16, n_cases: int | None = None, seed: int = 202
     return {name: out[name] for name in TABLE_ORDER}
 
 
-def _write_one(df: pd.DataFrame, path: Path, fmt: str) -> None:
+_CSV_CHUNK = 100_000
+
+
+def _write_one(df: pd.DataFrame, path: Path, fmt: str, bar=None) -> None:
+    """Write one table; ``bar`` (a tqdm bar counting rows) is advanced as rows are written."""
     if fmt == "csv":
-        df.to_csv(path, index=False, encoding="utf-8", date_format="%Y-%m-%d")
-    elif fmt == "parquet":
+        # in chunks, so that the progress bar moves during the big tables
+        for start in range(0, max(len(df), 1), _CSV_CHUNK):
+            part = df.iloc[start:start + _CSV_CHUNK]
+            part.to_csv(path, index=False, encoding="utf-8", date_format="%Y-%m-%d",
+                        mode="w" if start == 0 else "a", header=start == 0)
+            if bar is not None:
+                bar.update(len(part))
+        return
+    if fmt == "parquet":
         df.to_parquet(path, index=False, engine="pyarrow")
     else:
         if len(df) > _XLSX_MAX_ROWS:
             raise InputError(f"{path.stem} has {len(df):,} rows, more than an Excel sheet holds "
                              f"({_XLSX_MAX_ROWS:,}); write csv or parquet instead")
         df.to_excel(path, index=False, engine="openpyxl", sheet_name=path.stem[:31])
+    if bar is not None:
+        bar.update(len(df))
 
 
 def write_data_dir(tables: dict[str, pd.DataFrame], out_dir, fmt: str = "csv",
@@ -245,11 +258,14 @@ def write_data_dir(tables: dict[str, pd.DataFrame], out_dir, fmt: str = "csv",
     names = [t for t in TABLE_ORDER if t in tables]
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    show = progress if progress is not None else sum(len(tables[t]) for t in names) > PROGRESS_ROWS
+    total = sum(len(tables[t]) for t in names)
+    show = progress if progress is not None else total > PROGRESS_ROWS
     try:
-        for name in tqdm(names, desc=f"writing {fmt}", unit="table", file=sys.stderr,
-                         disable=not show, leave=False):
-            _write_one(tables[name], tmp / f"{name}.{fmt}", fmt)
+        with tqdm(total=total, desc=f"writing {fmt}", unit="row", unit_scale=True, file=sys.stderr,
+                  disable=not show, leave=False) as bar:
+            for name in names:
+                bar.set_postfix_str(name)
+                _write_one(tables[name], tmp / f"{name}.{fmt}", fmt, bar)
         if not out.exists():
             os.replace(tmp, out)
         elif not non_empty:
