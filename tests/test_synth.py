@@ -306,6 +306,8 @@ def test_self_assessment(tables):
 def test_planted_effect_ids_are_documented():
     assert set(synth.PLANTED) >= {"young_workers_underrepresented", "fear_of_retaliation",
                                   "slow_to_close", "exemplary"}
+    assert set(synth.PLANTED_DESCRIPTIONS) == set(synth.PLANTED)
+    assert len(set(synth.PLANTED.values())) == len(synth.PLANTED)  # one mechanism per effect
     doc = (pytest.importorskip("pathlib").Path(__file__).parents[1] / "docs" / "synthetic-data.md")
     text = doc.read_text(encoding="utf-8")
     for effect, mid in synth.PLANTED.items():

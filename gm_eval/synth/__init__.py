@@ -37,7 +37,13 @@ from gm_eval.errors import InputError
 from gm_eval.synth._cases import WINDOW_DAYS, generate_cases
 from gm_eval.synth._clms import generate_clms, generate_workforce
 from gm_eval.synth._decoys import DECOY_MARKERS
-from gm_eval.synth._mechanisms import MIN_MECHANISMS, PLANTED, SECTORS, mechanism_params
+from gm_eval.synth._mechanisms import (
+    MIN_MECHANISMS,
+    PLANTED,
+    PLANTED_DESCRIPTIONS,
+    SECTORS,
+    mechanism_params,
+)
 from gm_eval.synth._self_assessment import generate_self_assessment, question_catalogue
 from gm_eval.synth._surveys import generate_child_survey, generate_worker_survey
 
@@ -45,6 +51,7 @@ __all__ = [
     "generate",
     "write_data_dir",
     "PLANTED",
+    "PLANTED_DESCRIPTIONS",
     "DECOY_MARKERS",
     "DECOY_COLUMNS",
     "SECTORS",
@@ -57,7 +64,8 @@ __all__ = [
 #: File formats :func:`write_data_dir` writes.
 FORMATS = ("csv", "xlsx", "parquet")
 
-#: Decoy personal-data columns per table (not part of the contract; must never reach an output).
+#: Columns holding decoy personal data, per table; they must never reach an output. All
+#: but ``self_assessment.evidence`` (a contract ``text`` column) are outside the contract.
 DECOY_COLUMNS: dict[str, tuple[str, ...]] = {
     "cases": ("complainant_name", "phone", "description"),
     "worker_survey": ("respondent_name", "phone", "comments"),

@@ -12,7 +12,8 @@ import pandas as pd
 
 from gm_eval.synth._util import nullable_int
 
-__all__ = ["SECTORS", "CORE", "PLANTED", "N_CORE", "MIN_MECHANISMS", "mechanism_params"]
+__all__ = ["SECTORS", "CORE", "PLANTED", "PLANTED_DESCRIPTIONS", "N_CORE", "MIN_MECHANISMS",
+           "mechanism_params"]
 
 SECTORS = ("garments", "seafood", "agriculture", "electronics", "tourism", "digital_platforms")
 WORKPLACE_TYPES = ("ogm", "supply_chain", "multi_stakeholder")
@@ -24,6 +25,17 @@ PLANTED: dict[str, str] = {
     "young_workers_underrepresented": "M03",
     "fear_of_retaliation": "M05",
     "slow_to_close": "M07",
+}
+
+#: One line per planted effect, for demos and reports.
+PLANTED_DESCRIPTIONS: dict[str, str] = {
+    "exemplary": "high awareness and trust, fast acknowledgement and closure, complainants "
+                 "informed, children's cases referred, strong self-assessment",
+    "equity_gap_women_remedied_less": "women's cases remedied at about 0.3 times the rate of men's",
+    "young_workers_underrepresented": "15-17 year-olds are 20% of the workforce but file almost "
+                                      "no cases (representation ratio below 0.2)",
+    "fear_of_retaliation": "about 75% of surveyed workers fear retaliation (others 15-35%)",
+    "slow_to_close": "median time to close about 230 days against a 30-day target; many cases open",
 }
 
 # id, company, name, sector, country, type, target_ack, target_close, quality
