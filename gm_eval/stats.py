@@ -419,11 +419,11 @@ def km_by_group(
     z = _sps.norm.ppf(1 - alpha / 2)
     n_obs = np.bincount(codes_k, minlength=n_groups)
     n_ev = np.bincount(codes_k, weights=e.astype(float), minlength=n_groups).round().astype("int64")
-    tmax = np.full(n_groups, np.nan)
-    if len(t):
-        tm = pd.Series(t).groupby(codes_k).max()
-        tmax[tm.index.to_numpy()] = tm.to_numpy()
     ug, ut, cnt, d = _distinct_times(codes_k, t, e.astype(float), n_groups)
+    tmax = np.full(n_groups, np.nan)
+    if len(ug):
+        last_of_group = np.r_[ug[1:] != ug[:-1], True]
+        tmax[ug[last_of_group]] = ut[last_of_group]
     # at risk just before each time: group size minus those with smaller times
     gstart = np.r_[True, np.diff(ug) != 0] if len(ug) else np.zeros(0, dtype=bool)
     gstarts = np.flatnonzero(gstart)
@@ -558,7 +558,16 @@ def _factorize_groups(keys: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     """Integer codes for the distinct rows of ``keys`` (sorted), and those rows."""
     if len(keys.columns) == 1:
         c = keys.columns[0]
-        codes, uniq = pd.factorize(keys[c], sort=True, use_na_sentinel=False)
+        v = keys[c]
+        if pd.api.types.is_integer_dtype(v.dtype) and not isinstance(v.dtype, pd.api.extensions.ExtensionDtype) \
+                and len(v) and v.min() >= 0 and v.max() < 50_000_000:
+            # non-negative integer keys: sorted distinct values by counting, no hashing
+            a = v.to_numpy()
+            present = np.flatnonzero(np.bincount(a))
+            remap = np.zeros(int(a.max()) + 1, dtype=np.int64)
+            remap[present] = np.arange(len(present))
+            return remap[a], pd.DataFrame({c: present.astype(a.dtype)})
+        codes, uniq = pd.factorize(v, sort=True, use_na_sentinel=False)
         return codes.astype(np.int64), pd.DataFrame({c: uniq})
     mi = pd.MultiIndex.from_frame(keys)
     codes, uniq = pd.factorize(mi, sort=True, use_na_sentinel=False)
