@@ -73,6 +73,8 @@ KINDS: dict[str, tuple[str, str | None]] = {
 _ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 MANIFEST_NAME = "run_manifest.json"
+#: How long a kernel waits for content the batch runner is still preparing.
+PREPARE_WAIT_S = 300.0
 #: How long to wait for a Dask scheduler before giving up (exit 2).
 DASK_CONNECT_TIMEOUT = "15s"
 
@@ -750,6 +752,10 @@ def open_report(results_dir: str, kind: str, entity_id: str = "", prepared: str 
     """
     if prepared:
         p = Path(prepared)
+        pending = p.with_name(p.name + ".pending")
+        deadline = time.monotonic() + PREPARE_WAIT_S
+        while pending.exists() and not p.is_file() and time.monotonic() < deadline:
+            time.sleep(0.01)  # the batch runner is still preparing it, while this kernel started
         if p.is_file():
             rep = Report.from_json(p.read_text(encoding="utf-8"))
             if (rep.kind, rep.entity_id, rep.results_dir) == (kind, str(entity_id), str(Path(results_dir).resolve())):
@@ -962,31 +968,50 @@ def run_one(task: dict) -> dict:
     rec = {"kind": t.kind, "entity_id": t.entity_id, "label": t.label, "parameters": t.parameters,
            "notebook": t.notebook, "html": t.html, "started_at": _iso(started), "worker_pid": os.getpid()}
     Path(t.notebook).parent.mkdir(parents=True, exist_ok=True)
-    # 1. prepare the content in this (reused) process; on failure the notebook computes it and fails visibly
+    # 1. prepare the content in this (reused) process, in a thread, while the kernel starts; the
+    #    kernel waits for it (``.pending`` marker). On failure the notebook computes the content
+    #    itself and fails visibly in its own cell.
     prepared = Path(t.prepared)
-    try:
-        prepared.parent.mkdir(parents=True, exist_ok=True)
-        rep = build_report(t.parameters["results_dir"], t.kind, t.entity_id,
-                           neutral_labels=bool(t.parameters.get("neutral_labels", False)))
-        tmp = prepared.with_suffix(".json.tmp")
-        tmp.write_text(rep.to_json(), encoding="utf-8")
-        os.replace(tmp, prepared)
-    except Exception:  # noqa: BLE001 - the notebook will raise the real error in its own cell
-        prepared.unlink(missing_ok=True)
-    rec["prepare_s"] = round(time.perf_counter() - t0, 3)
+    prepared.parent.mkdir(parents=True, exist_ok=True)
+    prepared.unlink(missing_ok=True)
+    pending = prepared.with_name(prepared.name + ".pending")
+    pending.touch()
+    timing: dict = {}
+
+    def prepare() -> None:
+        p0 = time.perf_counter()
+        try:
+            rep = build_report(t.parameters["results_dir"], t.kind, t.entity_id,
+                               neutral_labels=bool(t.parameters.get("neutral_labels", False)))
+            tmp = prepared.with_suffix(".json.tmp")
+            tmp.write_text(rep.to_json(), encoding="utf-8")
+            os.replace(tmp, prepared)
+        except Exception:  # noqa: BLE001 - the notebook will raise the real error in its own cell
+            prepared.unlink(missing_ok=True)
+        finally:
+            pending.unlink(missing_ok=True)
+            timing["prepare_s"] = round(time.perf_counter() - p0, 3)
+
+    import threading
+
+    worker = threading.Thread(target=prepare, name="gm-eval-prepare", daemon=True)
+    worker.start()
     # 2. execute
     t1 = time.perf_counter()
-    for stale in (Path(t.html),):
-        stale.unlink(missing_ok=True)
+    Path(t.html).unlink(missing_ok=True)
     try:
         nb = pm.execute_notebook(
             t.template, t.notebook, parameters=dict(t.parameters), kernel_name="python3",
             progress_bar=False, log_output=False, request_save_on_cell_execute=False,
         )
     except Exception as exc:  # noqa: BLE001 - PapermillExecutionError and kernel failures alike
+        worker.join()
+        rec.update(timing)
         rec.update(status="failed", stage="execute", error=_error_record(exc))
         rec["duration_s"] = round(time.perf_counter() - t0, 3)
         return rec
+    worker.join()
+    rec.update(timing)
     rec["execute_s"] = round(time.perf_counter() - t1, 3)
     # 3. export
     t2 = time.perf_counter()
