@@ -143,9 +143,10 @@ VOILA_CONFIG: dict[str, dict[str, object]] = {
         "show_tracebacks": False,
     },
     "MappingKernelManager": {
-        # cull kernels idle for 10 minutes, checked every minute, including
-        # those of viewers who left a tab open
-        "cull_idle_timeout": 600,
+        # cull kernels idle for 30 minutes, checked every minute, including
+        # those of viewers who left a tab open (phones in a room); a presenter
+        # back after a longer pause reloads the page
+        "cull_idle_timeout": 1800,
         "cull_interval": 60,
         "cull_connected": True,
         "cull_busy": False,
