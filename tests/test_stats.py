@@ -202,9 +202,9 @@ def test_km_by_group_is_fast_for_a_million_rows():
     n = 1_000_000
     df = pd.DataFrame({"g": rng.integers(0, 1000, n), "duration": rng.integers(0, 200, n),
                        "event": rng.uniform(size=n) < 0.8})
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     curves, summary = S.km_by_group(df, "g", targets=np.full(n, 30))
-    assert time.perf_counter() - t0 < 5
+    assert time.process_time() - t0 < 3
     assert len(summary) == 1000 and summary["within_target"].between(0, 1).all()
 
 

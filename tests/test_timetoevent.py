@@ -193,12 +193,13 @@ def test_summary_matches_statsmodels_per_mechanism():
         assert row["within_target"] == pytest.approx(1 - S.km_at(sub["duration"], sub["event"], tgt))
 
 
+@pytest.mark.slow
 def test_fast_for_1000_mechanisms_by_1000_cases():
     e = _random_evidence(1, 1000, 1_000_000)
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU time: robust to other processes on a shared machine
     curves, summary = intervals(e)
-    elapsed = time.perf_counter() - t0
-    assert elapsed < 6, elapsed
+    elapsed = time.process_time() - t0
+    assert elapsed < 4, elapsed  # about 1 s on the 2-core reference machine
     assert len(summary) == 1000 * len(INTERVALS)
     closed = summary[summary["interval"] == "received_to_closed"]
     assert closed["n"].sum() == 1_000_000
