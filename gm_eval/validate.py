@@ -223,10 +223,22 @@ def _checks(c: Column) -> list[pa.Check]:
         hi = np.inf if c.max is None else c.max
         checks.append(pa.Check.in_range(lo, hi))
     if c.kind in ("id", "str") and c.pattern:
-        checks.append(pa.Check.str_matches(c.pattern))
+        checks.append(_matches(c.pattern))
     if c.kind in ("id", "str", "multi"):
         checks.append(pa.Check.str_length(max_value=MAX_TEXT))
     return checks
+
+
+def _matches(pattern: str) -> pa.Check:
+    """Like ``pa.Check.str_matches`` but testing each distinct value once (ids repeat a lot)."""
+    rx = re.compile(pattern)
+
+    def check(s: pd.Series) -> pd.Series:
+        codes, uniques = pd.factorize(s)
+        ok_u = np.array([bool(rx.match(str(u))) for u in uniques] + [True])
+        return pd.Series(ok_u[codes], index=s.index)
+
+    return pa.Check(check, name="str_matches", error=f"str_matches('{pattern}')")
 
 
 def _pattern_words(pattern: str) -> str:
@@ -259,10 +271,9 @@ def _unique_map(s: pd.Series, func) -> pd.Series:
 
 
 def _clean_text(s: pd.Series) -> pd.Series:
-    def f(v):
-        v = str(v).strip()
-        return v if v else np.nan
-    return _unique_map(s, f)
+    """Text with surrounding white space removed; blank and white-space-only cells missing."""
+    t = s.astype("str").str.strip()
+    return t.mask(t == "")
 
 
 class _Typer:
@@ -341,11 +352,11 @@ class _Typer:
             parsed = pd.to_datetime(text, format=fmt, errors="coerce")
             expected = f"a date in the mapping file's format {fmt!r}"
         else:
-            iso = text.str.match(_ISO_DATE)
+            iso = text.str.match(_ISO_DATE.pattern)
             parsed = pd.to_datetime(text.where(iso).str.slice(0, 10), format="%Y-%m-%d",
                                     errors="coerce")
             expected = "a date as YYYY-MM-DD (or declare your format under 'dates' in a mapping file)"
-        serial = parsed.isna() & text.str.match(_SERIAL)
+        serial = parsed.isna() & text.str.match(_SERIAL.pattern)
         if bool(serial.any()):
             days = pd.to_numeric(text[serial], errors="coerce")
             parsed[serial] = EXCEL_EPOCH + pd.to_timedelta(np.floor(days), unit="D")
