@@ -32,6 +32,7 @@ Files written under the output directory::
     sector/<name>.ipynb, .html      one per sector
     data_quality/data_quality.ipynb, .html
     .prepared/<kind>/<id>.json      content prepared for the kernels (cache)
+    .logs/worker-<pid>.log          standard error of the worker processes and their kernels
 """
 
 from __future__ import annotations
@@ -1037,8 +1038,17 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
 
 
-def _warm_worker() -> None:
-    """Pool initializer: import what every report needs once per worker."""
+def _warm_worker(log_dir: str | None = None) -> None:
+    """Pool initializer: import what every report needs once per worker.
+
+    With ``log_dir``, the worker's standard error (and so its kernels' start-up
+    chatter) goes to ``log_dir/worker-<pid>.log`` instead of the terminal.
+    """
+    if log_dir:
+        Path(log_dir).mkdir(parents=True, exist_ok=True)
+        fd = os.open(Path(log_dir) / f"worker-{os.getpid()}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(fd, 2)
+        os.close(fd)
     import nbconvert  # noqa: F401
     import papermill  # noqa: F401
 
@@ -1140,7 +1150,7 @@ def run_reports(results_dir, out_dir, mechanisms=None, companies=None, sectors=N
     bar = tqdm(total=len(todo), desc="reports", unit="report", disable=(not progress) if progress is not None else None,
                file=sys.stderr)
     payloads = [t.__dict__ for t in todo]
-    for rec in _execute(payloads, workers, scheduler):
+    for rec in _execute(payloads, workers, scheduler, log_dir=str(out_dir / ".logs")):
         rec["reused"] = False
         records[f"{rec['kind']}/{rec['entity_id']}"] = rec
         bar.update(1)
@@ -1179,7 +1189,7 @@ def run_reports(results_dir, out_dir, mechanisms=None, companies=None, sectors=N
     return RunSummary(out_dir=out_dir, index=index, manifest=mf, records=ordered)
 
 
-def _execute(payloads: list[dict], workers: int, scheduler: str | None):
+def _execute(payloads: list[dict], workers: int, scheduler: str | None, log_dir: str | None = None):
     """Yield one record per payload as reports finish."""
     if not payloads:
         return
@@ -1197,7 +1207,7 @@ def _execute(payloads: list[dict], workers: int, scheduler: str | None):
     if ctx.get_start_method() == "forkserver":
         ctx.set_forkserver_preload(["gm_eval.reports", "papermill", "nbconvert", "pandas", "plotly.graph_objects"])
     with ProcessPoolExecutor(max_workers=min(workers, len(payloads)), mp_context=ctx,
-                             initializer=_warm_worker) as pool:
+                             initializer=_warm_worker, initargs=(log_dir,)) as pool:
         futures = {pool.submit(run_one, p): p for p in payloads}
         for fut in as_completed(futures):
             try:
