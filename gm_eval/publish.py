@@ -189,9 +189,8 @@ def suppress_counts(df: pd.DataFrame, count_col: str, partition: Iterable[str],
     partition = [p for p in partition if p in out.columns]
     if partition and bool(small.any()):
         work = pd.DataFrame({"c": counts, "small": small}, index=out.index)
-        keys = out[partition].astype(str).agg("\x1f".join, axis=1) if len(partition) > 1 \
-            else out[partition[0]].astype(str)
-        work["key"] = keys.to_numpy()
+        # one integer per partition (vectorised; a row-wise string join took minutes at 500k rows)
+        work["key"] = out.groupby(partition, sort=False, dropna=False).ngroup().to_numpy()
         n_small = work.groupby("key")["small"].transform("sum")
         lonely = work[(n_small == 1)]
         if len(lonely):
