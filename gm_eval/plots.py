@@ -18,6 +18,8 @@ Examples
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -104,8 +106,8 @@ def criterion_label(criterion: str) -> str:
 
 def has_flag(flags: pd.Series, flag: str) -> pd.Series:
     """Boolean Series: whether each ``;``-separated ``flags`` value contains ``flag``."""
-    f = flags.astype("object").where(flags.notna(), "")
-    return f.map(lambda s: flag in str(s).split(";")).astype(bool)
+    f = flags.astype("object").where(flags.notna(), "").astype(str)
+    return f.str.contains(rf"(?:^|;){re.escape(flag)}(?:;|$)", regex=True).astype(bool)
 
 
 def indicator_unit(indicator_id: str, units: dict[str, str] | None = None) -> str:
@@ -278,7 +280,7 @@ def case_volume(volume: pd.DataFrame, dimension: str = "category", title: str | 
     if df.empty:
         return _empty(title, "No case volume data")
     shown = df.dropna(subset=["cases"])
-    wide = shown.pivot_table(index="month", columns="group", values="cases", aggfunc="sum").sort_index()
+    wide = shown.groupby(["month", "group"], sort=True)["cases"].sum().unstack("group")
     fig = _fig(title)
     for i, group in enumerate(wide.columns):
         _add(fig, go.Bar, x=wide.index, y=wide[group], name=str(group).replace("_", " "),
