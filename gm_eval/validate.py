@@ -352,11 +352,19 @@ class _Typer:
             parsed = pd.to_datetime(text, format=fmt, errors="coerce")
             expected = f"a date in the mapping file's format {fmt!r}"
         else:
-            iso = text.str.match(_ISO_DATE.pattern)
-            parsed = pd.to_datetime(text.where(iso).str.slice(0, 10), format="%Y-%m-%d",
-                                    errors="coerce")
+            # The common case first: plain YYYY-MM-DD (one fast C pass); then, for the
+            # rest only, ISO date-times (time part dropped).
+            parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+            rest = parsed.isna()
+            if bool(rest.any()):
+                t2 = text[rest]
+                iso = t2.str.match(_ISO_DATE.pattern)
+                parsed[rest] = pd.to_datetime(t2.where(iso).str.slice(0, 10), format="%Y-%m-%d",
+                                              errors="coerce")
             expected = "a date as YYYY-MM-DD (or declare your format under 'dates' in a mapping file)"
-        serial = parsed.isna() & text.str.match(_SERIAL.pattern)
+        unparsed = parsed.isna()
+        serial = unparsed & (text.where(unparsed, "").str.match(_SERIAL.pattern)
+                             if bool(unparsed.any()) else False)
         if bool(serial.any()):
             days = pd.to_numeric(text[serial], errors="coerce")
             parsed[serial] = EXCEL_EPOCH + pd.to_timedelta(np.floor(days), unit="D")
