@@ -149,7 +149,7 @@ async def timed_change(page, select: str, label: str, watch: str) -> float:
     await page.wait_for_function(
         "([sel, b]) => { const t = [...document.querySelectorAll(sel)].map(e => e.textContent);"
         " return t.length > 0 && JSON.stringify(t) !== JSON.stringify(b); }",
-        arg=[watch, before], timeout=30_000)
+        arg=[watch, before], timeout=60_000)
     return (time.perf_counter() - t0) * 1000
 
 
@@ -183,7 +183,9 @@ async def run(args) -> dict:
             for s in (sectors * args.repeats)[: max(3, args.repeats)]:
                 filt.append(await timed_change(page, sel_sector, s, ".gm-out-heatmap .ytick text"))
             await page.select_option(sel_sector, label="(all)")
-            await page.wait_for_timeout(1500)
+            await page.wait_for_function(
+                "n => document.body.innerText.includes(`${n} of ${n} mechanisms shown`)",
+                arg=f"{args.mechanisms:,}", timeout=60_000)
             names = await page.eval_on_selector_all(f"{sel_mech} option", "els => els.map(e => e.textContent)")
             pick = []
             for name in names[1: 1 + max(3, args.repeats)]:

@@ -142,6 +142,12 @@ VOILA_CONFIG: dict[str, dict[str, object]] = {
         "timeout": 60,
         "show_tracebacks": False,
     },
+    "VoilaKernelManager": {
+        # the drill-down waits for its ?mechanism= query string, which a
+        # preheated kernel only receives when a viewer arrives: pre-running it
+        # would hit the per-cell timeout while idle, so it starts on demand
+        "preheat_denylist": ["mechanism.ipynb"],
+    },
     "MappingKernelManager": {
         # cull kernels idle for 30 minutes, checked every minute, including
         # those of viewers who left a tab open (phones in a room); a presenter
