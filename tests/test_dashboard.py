@@ -269,6 +269,8 @@ def test_voila_argv_ships_safe_defaults():
     assert int(o["MappingKernelManager.cull_interval"]) > 0
     assert o["VoilaConfiguration.template"] == d.VOILA_TEMPLATE
     assert o["VoilaConfiguration.preheat_kernel"] == "True"
+    # the drill-down blocks on its query string: never pre-run it into the cell timeout
+    assert o["VoilaKernelManager.preheat_denylist"] == "mechanism.ipynb"
     assert "--no-browser" in argv
     assert Path(argv[3]) == REPO / "dashboards"
 
