@@ -273,3 +273,19 @@ def test_parity_ratio_lowest_over_highest():
     out = parity(pd.Series(mech), group, success, np.ones(24, dtype=bool))
     assert out.loc["M", "value"] == pytest.approx(0.5)
     assert out.loc["M", "n"] == 20
+
+
+def test_rate_interval_matches_published_wilson_values():
+    # Newcombe (1998), Statistics in Medicine 17:857, example: 81 of 263 ->
+    # Wilson 95% interval 0.2553 to 0.3662 (and 0 of 20 -> 0 to 0.1611)
+    n = 263
+    ws = pd.DataFrame(
+        {
+            "respondent_id": pd.Series([f"r{i}" for i in range(n)], dtype="object"),
+            "mechanism_id": pd.Series(["M1"] * n, dtype="object"),
+            "trust": pd.array([5] * 81 + [2] * (n - 81), dtype="Int64"),
+        }
+    )
+    r = F.row(compute_indicators(F.evidence(worker_survey=ws)), "M1", "legitimate.trust_rate")
+    assert (round(r["ci_low"], 4), round(r["ci_high"], 4)) == (0.2553, 0.3662)
+    assert r["flags"] == ""  # n = 263 >= 30
