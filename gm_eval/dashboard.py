@@ -543,7 +543,7 @@ def write_voila_template(root: str | Path) -> Path:
 
 
 def voila_argv(port: int = 8866, ip: str = "127.0.0.1", token: str | None = None,
-               notebooks: str | Path | None = None,
+               notebooks: str | Path | None = None, base_url: str = "/",
                overrides: Mapping[str, Mapping[str, object]] | None = None) -> list[str]:
     """The Voila command line for the dashboards.
 
@@ -558,14 +558,18 @@ def voila_argv(port: int = 8866, ip: str = "127.0.0.1", token: str | None = None
         Token viewers must pass (``?token=...``). Required off loopback.
     notebooks : path-like, optional
         Folder of the dashboard notebooks (default :func:`dashboards_dir`).
+    base_url : str
+        URL prefix when served behind a reverse proxy under a path (``/gm-eval/``).
     overrides : mapping, optional
         Extra traitlets settings, e.g. ``{"VoilaConfiguration": {"default_pool_size": 2}}``.
 
     Raises
     ------
     gm_eval.errors.InputError
-        A non-loopback address without a token, an empty token or a bad port.
+        A non-loopback address without a token, an empty token, a bad port or base URL.
     """
+    if not re.fullmatch(r"/((?!\.+/)[A-Za-z0-9._-]+/)*", base_url):
+        raise InputError(f"base URL must look like /prefix/ (letters, digits, . _ -), not {base_url!r}")
     if not (0 < int(port) < 65536):
         raise InputError(f"port must be between 1 and 65535, not {port}")
     if token is not None and len(token) < 8:
@@ -575,7 +579,7 @@ def voila_argv(port: int = 8866, ip: str = "127.0.0.1", token: str | None = None
                          "pass --token (at least 8 characters) as well")
     folder = Path(notebooks) if notebooks is not None else dashboards_dir()
     argv = [sys.executable, "-m", "voila", str(folder), "--no-browser",
-            f"--Voila.ip={ip}", f"--port={int(port)}"]
+            f"--Voila.ip={ip}", f"--port={int(port)}", f"--Voila.base_url={base_url}"]
     argv.append(f"--Voila.token={token}" if token else "--Voila.token=")
     for sec, vals in voila_config(overrides).items():
         for key, val in vals.items():
@@ -587,7 +591,7 @@ def voila_argv(port: int = 8866, ip: str = "127.0.0.1", token: str | None = None
 
 
 def launch(results_dir: str | Path, port: int = 8866, ip: str = "127.0.0.1", token: str | None = None,
-           wait: bool = True, overrides: Mapping[str, Mapping[str, object]] | None = None,
+           wait: bool = True, base_url: str = "/", overrides: Mapping[str, Mapping[str, object]] | None = None,
            **popen_kwargs) -> subprocess.Popen | int:
     """Serve the dashboards for ``results_dir`` with Voila.
 
@@ -596,7 +600,7 @@ def launch(results_dir: str | Path, port: int = 8866, ip: str = "127.0.0.1", tok
     results_dir : path-like
         A results directory; it is passed to the kernels in :data:`RESULTS_ENV`
         and is not itself served.
-    port, ip, token, overrides
+    port, ip, token, base_url, overrides
         See :func:`voila_argv`.
     wait : bool
         Block until Voila exits and return its exit code; otherwise return the
@@ -610,7 +614,7 @@ def launch(results_dir: str | Path, port: int = 8866, ip: str = "127.0.0.1", tok
     results_dir = Path(results_dir).resolve()
     if not (results_dir / "mechanisms.parquet").is_file() and not (results_dir / "mechanisms.csv").is_file():
         raise InputError(f"{results_dir} is not a results directory (run `gm-eval score` first)")
-    argv = voila_argv(port=port, ip=ip, token=token, overrides=overrides)
+    argv = voila_argv(port=port, ip=ip, token=token, base_url=base_url, overrides=overrides)
     env = {**os.environ, **popen_kwargs.pop("env", {}), RESULTS_ENV: str(results_dir)}
     data_root = Path(tempfile.mkdtemp(prefix="gm-eval-voila-"))
     write_voila_template(data_root)

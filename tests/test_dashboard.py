@@ -290,6 +290,10 @@ def test_loopback_and_bad_options():
         d.voila_argv(ip="0.0.0.0", token="short")
     with pytest.raises(InputError):
         d.voila_argv(port=0)
+    assert _opts(d.voila_argv(base_url="/gm-eval/"))["Voila.base_url"] == "/gm-eval/"
+    for bad in ("gm-eval", "/../", "/a b/", "//evil.example/", "/x/<script>/"):
+        with pytest.raises(InputError):
+            d.voila_argv(base_url=bad)
     o = _opts(d.voila_argv(overrides={"VoilaConfiguration": {"default_pool_size": 3}}))
     assert o["VoilaConfiguration.default_pool_size"] == "3" and o["VoilaConfiguration.strip_sources"] == "True"
 

@@ -25,6 +25,8 @@ def _dashboard(sub: argparse._SubParsersAction) -> None:
                    help="address to bind (default 127.0.0.1; a LAN address needs --token)")
     p.add_argument("--token", default=None,
                    help="token viewers must add to the URL (?token=...); required off 127.0.0.1")
+    p.add_argument("--base-url", default="/",
+                   help="URL prefix when served behind a reverse proxy under a path, e.g. /gm-eval/")
     p.add_argument("--pool-size", type=int, default=None,
                    help="preheated kernels kept ready per dashboard (default 1; 0 disables)")
 
@@ -36,11 +38,12 @@ def _dashboard(sub: argparse._SubParsersAction) -> None:
             overrides = {"VoilaConfiguration": {"default_pool_size": max(a.pool_size, 0),
                                                 "preheat_kernel": a.pool_size > 0}}
         proc = launch(a.results_dir, port=a.port, ip=a.ip, token=a.token, overrides=overrides,
-                      wait=False)
+                      base_url=a.base_url, wait=False)
         host = "127.0.0.1" if a.ip == "localhost" else a.ip
+        root = f"http://{host}:{a.port}{a.base_url}voila/render"
         print(f"gm-eval dashboard: serving {a.results_dir} (Ctrl-C to stop)")
-        print(f"  sector overview: http://{host}:{a.port}/voila/render/sector_overview.ipynb")
-        print(f"  mechanism:       http://{host}:{a.port}/voila/render/mechanism.ipynb?mechanism=ID")
+        print(f"  sector overview: {root}/sector_overview.ipynb")
+        print(f"  mechanism:       {root}/mechanism.ipynb?mechanism=ID")
         if a.token:
             print("  viewers add ?token=... (or &token=...) to these addresses")
         try:
