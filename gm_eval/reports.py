@@ -1078,15 +1078,17 @@ def _versions() -> dict:
     return out
 
 
-def _previous(out_dir: Path) -> dict:
+def _previous(out_dir: Path) -> tuple[dict, dict]:
+    """Report records of the previous run by ``kind/id``, and its results file hashes."""
     mf = out_dir / MANIFEST_NAME
     if not mf.exists():
-        return {}
+        return {}, {}
     try:
         data = json.loads(mf.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}
-    return {f"{r['kind']}/{r['entity_id']}": r for r in data.get("reports", [])}
+        return {}, {}
+    recs = {f"{r['kind']}/{r['entity_id']}": r for r in data.get("reports", [])}
+    return recs, data.get("results", {}).get("files", {})
 
 
 def run_reports(results_dir, out_dir, mechanisms=None, companies=None, sectors=None,
@@ -1136,7 +1138,11 @@ def run_reports(results_dir, out_dir, mechanisms=None, companies=None, sectors=N
     out_dir = Path(out_dir).resolve()
     tasks = plan_reports(results_dir, out_dir, mechanisms, companies, sectors, data_quality, neutral_labels)
     out_dir.mkdir(parents=True, exist_ok=True)
-    prev = _previous(out_dir) if resume else {}
+    prev, prev_files = _previous(out_dir) if resume else ({}, {})
+    files = {p.name: _sha256(p) for p in sorted(results_dir.iterdir()) if p.is_file()}
+    if resume and prev and prev_files != files:
+        print(f"warning: {results_dir} changed since the previous run; the reports kept by --resume "
+              "were rendered from the earlier results", file=sys.stderr)
     records: dict[str, dict] = {}
     todo: list[ReportTask] = []
     for t in tasks:
@@ -1173,7 +1179,7 @@ def run_reports(results_dir, out_dir, mechanisms=None, companies=None, sectors=N
         "results": {
             "manifest": {k: load_results(results_dir).manifest.get(k)
                          for k in ("tool", "version", "created_at", "as_of", "k", "min_n")},
-            "files": {p.name: _sha256(p) for p in sorted(results_dir.iterdir()) if p.is_file()},
+            "files": files,
         },
         "templates": {Path(t).name: _sha256(Path(t)) for t in sorted({t.template for t in tasks})},
         "summary": {"planned": len(tasks), "run": len(todo), "reused": len(tasks) - len(todo),

@@ -71,6 +71,7 @@ def test_failure_is_recorded_others_finish_then_resume_reruns_only_it(broken, tm
     code = main(["report", str(res), "--out", str(out), "--mechanism", good, bad, "--workers", "2",
                  "--resume", "--no-progress"])
     assert code == 0
+    assert "changed since the previous run" in capsys.readouterr().err  # the fix changed the results
     data, recs = _manifest(out)
     assert data["summary"] == {"planned": 2, "run": 1, "reused": 1, "ok": 2, "failed": 0}
     assert recs[good]["reused"] is True and recs[bad]["reused"] is False
