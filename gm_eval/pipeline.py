@@ -161,9 +161,11 @@ def score(
     ind = compute_indicators(evidence, min_n=prof["min_n"])
     ind = score_indicators(ind, prof, k=k)
     log(f"  indicators: {time.perf_counter() - t0:.2f} s")
+    t0 = time.perf_counter()
     scores = benchmark(criterion_scores(ind, prof), mechs)
     recs = recommendations(ind, scores, prof)
     dq, warn = data_quality_tables(evidence)
+    log(f"  scores, benchmarks, recommendations: {time.perf_counter() - t0:.2f} s")
     tables = {
         "mechanisms": mechs.reindex(columns=_MECHANISM_COLUMNS),
         "indicator_catalogue": profile_catalogue(catalogue(), prof),
@@ -277,7 +279,9 @@ def score_data_dir(
             for name, s in evidence.sources.items()
         },
     }
+    t1 = time.perf_counter()
     out = write_results(tables, manifest, out_dir, k=k)
     if progress:
+        print(f"  publish and write: {time.perf_counter() - t1:.2f} s", file=sys.stderr)
         print(f"scored and wrote {out} in {time.perf_counter() - t0:.2f} s", file=sys.stderr)
     return out
