@@ -187,8 +187,9 @@ async def run(args) -> dict:
                 "n => document.body.innerText.includes(`${n} of ${n} mechanisms shown`)",
                 arg=f"{args.mechanisms:,}", timeout=60_000)
             names = await page.eval_on_selector_all(f"{sel_mech} option", "els => els.map(e => e.textContent)")
+            current = await page.eval_on_selector(sel_mech, "e => e.options[e.selectedIndex].textContent")
             pick = []
-            for name in names[1: 1 + max(3, args.repeats)]:
+            for name in [n for n in names if n != current][: max(3, args.repeats)]:
                 pick.append(await timed_change(page, sel_mech, name, ".gm-out-median .legendtext"))
             report["update_filter_ms"], report["update_mechanism_ms"] = filt, pick
             await ctx.close()
