@@ -180,9 +180,16 @@ def score(
 
 
 def summary_lines(scores: pd.DataFrame, mechanisms: pd.DataFrame | None = None) -> list[str]:
-    """One line per mechanism: overall score, band and weakest criterion."""
+    """One line per mechanism: overall score, band and weakest criterion.
+
+    The weakest criterion is the lowest-scored criterion with enough evidence for a
+    band (any scored criterion when none has).
+    """
     lines = []
     crit = scores[scores["criterion"] != "overall"].dropna(subset=["score"])
+    banded = crit["band"] != "insufficient_evidence"
+    has_banded = banded.groupby(crit["mechanism_id"]).transform("any")
+    crit = crit[banded | ~has_banded]
     weakest = crit.loc[crit.groupby("mechanism_id", sort=False)["score"].idxmin()].set_index(
         "mechanism_id"
     )
