@@ -400,7 +400,7 @@ def criteria_heatmap(scores: pd.DataFrame, labels: dict[str, str] | None = None,
     labels = labels or {}
     y = [labels.get(m, m) for m in wide.index]
     text = [["" if pd.isna(v) else f"{v:.0f}" for v in row] for row in wide.to_numpy()]
-    fig = _fig(title, height=180 + 34 * len(wide))
+    fig = _fig(title, height=max(420, 220 + 36 * len(wide)))
     _add(fig, go.Heatmap, z=wide.to_numpy(), x=[criterion_label(c) for c in wide.columns], y=y, zmin=0, zmax=100,
                     colorscale="Cividis", text=text, texttemplate="%{text}", textfont=dict(size=15),
                     colorbar=dict(title="score"), hovertemplate="%{y} / %{x}: %{z:.0f}<extra></extra>")
@@ -487,7 +487,7 @@ def coverage_heatmap(scores: pd.DataFrame, labels: dict[str, str] | None = None,
     wide = wide.reindex(columns=[c for c in _criteria_order(df["criterion"]) if c in wide.columns])
     labels = labels or {}
     text = [["" if pd.isna(v) else f"{v:.0%}" for v in row] for row in wide.to_numpy()]
-    fig = _fig(title, height=180 + 30 * len(wide))
+    fig = _fig(title, height=max(420, 220 + 32 * len(wide)))
     _add(fig, go.Heatmap, z=wide.to_numpy(), x=[criterion_label(c) for c in wide.columns],
                     y=[labels.get(m, m) for m in wide.index], zmin=0, zmax=1, colorscale="Cividis",
                     text=text, texttemplate="%{text}", colorbar=dict(title="coverage", tickformat=".0%"),

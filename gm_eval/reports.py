@@ -538,7 +538,7 @@ def _sector_sections(res, sector: str, neutral_labels: bool = False) -> tuple[st
         child["label"] = child["mechanism_id"].map(names)
         child["what"] = child["indicator_id"].map(child_ids)
         child["value_txt"] = [
-            ("withheld" if "suppressed" in str(f) else "no evidence") if v != v else f"{v:.0%}"
+            ("withheld" if "suppressed" in str(f) else "—") if v != v else f"{v:.0%}"
             for v, f in zip(child["value"], child["flags"], strict=True)
         ]
         child["flag_txt"] = child["flags"].map(tables.flag_text)
