@@ -170,3 +170,15 @@ def test_kaplan_meier_indicators_match_the_time_to_event_tables(tables):
     assert F.row(ind, "M1", "predictable.closed_within_target_rate")["value"] == pytest.approx(
         s["within_target"]
     )
+
+
+def test_planted_gaps_are_flagged_significant_in_equity_tests(synth_tables):
+    from gm_eval.synth import PLANTED
+
+    e = synth_tables["equity_tests"]
+    sig = e[e["significant"].fillna(False).astype(bool)]
+    young = sig[sig["indicator_id"] == "accessible.young_worker_representation_ratio"]
+    assert PLANTED["young_workers_underrepresented"] in set(young["mechanism_id"])
+    women = sig[(sig["indicator_id"] == "rights_compatible.remedy_rate")
+                & (sig["dimension"] == "gender")]
+    assert PLANTED["equity_gap_women_remedied_less"] in set(women["mechanism_id"])
