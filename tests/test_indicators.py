@@ -289,3 +289,19 @@ def test_rate_interval_matches_published_wilson_values():
     r = F.row(compute_indicators(F.evidence(worker_survey=ws)), "M1", "legitimate.trust_rate")
     assert (round(r["ci_low"], 4), round(r["ci_high"], 4)) == (0.2553, 0.3662)
     assert r["flags"] == ""  # n = 263 >= 30
+
+
+def test_minimal_tables_give_not_covered_rows_not_zeros():
+    """Only the required columns: nothing that needs an absent column is scored 0."""
+    ev = F.evidence(
+        "cases", "clms_children", "clms_followups",
+        cases=F.cases()[["case_id", "mechanism_id", "received_at", "status", "category"]],
+        clms_children=F.clms_children()[["child_id", "mechanism_id", "identified_at"]],
+        clms_followups=F.clms_followups()[["child_id", "mechanism_id", "visit_date"]],
+    )
+    ind = compute_indicators(ev)
+    covered = set(ind.loc[ind["value"].notna(), "indicator_id"])
+    # only the follow-up timing can be computed from these columns
+    assert covered == {"rights_compatible.clms_followup_within_6m_rate"}
+    assert (ind.loc[ind["value"].isna(), "flags"].str.split(";").str[0]
+            .isin(["not_covered", "not_applicable"])).all()

@@ -117,7 +117,10 @@ def flag(values) -> np.ndarray:
         return s.to_numpy()
     if isinstance(s.dtype, pd.BooleanDtype):
         return s.to_numpy(dtype=bool, na_value=False)
-    return s.fillna(False).astype(bool).to_numpy()
+    na = s.isna().to_numpy()
+    vals = s.to_numpy(dtype=object, na_value=False).copy()
+    vals[na] = False
+    return vals.astype(bool)
 
 
 def group_codes(mechanism_id) -> tuple[np.ndarray, pd.Index]:

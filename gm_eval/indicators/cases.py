@@ -30,7 +30,7 @@ def col(df: pd.DataFrame, name: str) -> pd.Series:
     """Column ``name`` of ``df``, or an all-missing column when it was not supplied."""
     if name in df.columns:
         return df[name]
-    return pd.Series(pd.NA, index=df.index, dtype="object")
+    return pd.Series(np.nan, index=df.index, dtype="float64")
 
 
 def age_band(age: pd.Series) -> pd.Series:
@@ -224,7 +224,7 @@ def remedy_on_time_rate(ctx: Context):
 def _km_median(ctx: Context, mask, end_col: str) -> pd.DataFrame | None:
     c = _cases(ctx)
     sub = c[flag(mask)]
-    if sub.empty:
+    if sub.empty or not supplied(c, end_col):
         return None
     dur, ev = _km_inputs(
         sub["received_at"], col(sub, end_col), pd.to_datetime(col(sub, "closed_at")), ctx.as_of

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from gm_eval.indicators.base import Context, computes, days_between, km_summary, share
-from gm_eval.indicators.cases import col
+from gm_eval.indicators.cases import col, supplied
 
 __all__ = ["FOLLOWUP_WINDOW_DAYS", "latest_followup"]
 
@@ -36,6 +36,8 @@ def latest_followup(children: pd.DataFrame, followups: pd.DataFrame) -> pd.DataF
 @computes("rights_compatible.clms_remediation_rate")
 def clms_remediation_rate(ctx: Context):
     ch = _children(ctx)
+    if not supplied(ch, "remediation_started_at"):
+        return None
     return share(ch["mechanism_id"], col(ch, "remediation_started_at").notna())
 
 
@@ -43,7 +45,7 @@ def clms_remediation_rate(ctx: Context):
 def clms_exit_rate(ctx: Context):
     ch = _children(ctx)
     fu = ctx.table("clms_followups")
-    if fu is None:
+    if fu is None or not supplied(fu, "in_child_labour"):
         return None
     last = latest_followup(ch, fu)
     out_of = (col(last, "in_child_labour") == False).fillna(False)  # noqa: E712
@@ -72,6 +74,8 @@ def clms_followup_within_6m_rate(ctx: Context):
 @computes("predictable.clms_median_days_to_remediation")
 def clms_median_days_to_remediation(ctx: Context):
     ch = _children(ctx)
+    if not supplied(ch, "remediation_started_at"):
+        return None
     start = pd.to_datetime(ch["identified_at"])
     end = pd.to_datetime(col(ch, "remediation_started_at"))
     event = (end.notna() & (end <= ctx.as_of)).to_numpy()

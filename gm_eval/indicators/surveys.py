@@ -69,9 +69,9 @@ def migrant_use_ratio(ctx: Context):
     w = _ws(ctx)
     mig = col(w, "migrant")
     used = col(w, "used")
-    known = mig.notna() & used.notna()
-    m = share(w["mechanism_id"], used, known & mig.fillna(False).astype(bool))
-    o = share(w["mechanism_id"], used, known & ~mig.fillna(True).astype(bool))
+    known = (mig.notna() & used.notna()).to_numpy()
+    m = share(w["mechanism_id"], used, known & flag(mig))
+    o = share(w["mechanism_id"], used, known & ~flag(mig))
     both = m.merge(o, left_index=True, right_index=True, how="left", suffixes=("_m", "_o"))
     both = both[(both["n_m"] > 0) & (both["n_o"] > 0) & (both["value_o"] > 0)]
     return pd.DataFrame({"value": both["value_m"] / both["value_o"], "n": both["n_m"] + both["n_o"]})
