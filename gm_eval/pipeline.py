@@ -144,8 +144,15 @@ def score(
         (``time_to_event``, ``time_to_event_summary``, ``disaggregation``,
         ``equity_tests``, ``survey_quality``, ``case_volume``, ``survey_items``,
         ``clms_funnel``, ``self_assessment``). Unpublished: pass them to
-        :func:`gm_eval.publish.write_results`. The effective profile is in
-        ``tables.attrs``-free form via :func:`gm_eval.scoring.load_profile`.
+        :func:`gm_eval.publish.write_results` (never write them yourself). The
+        effective profile is ``gm_eval.scoring.load_profile(profile)``.
+
+    Examples
+    --------
+    >>> import gm_eval
+    >>> from gm_eval.pipeline import score
+    >>> tables = score(gm_eval.load("demo/data"))  # doctest: +SKIP
+    >>> tables["scores"].query("criterion == 'overall'")  # doctest: +SKIP
     """
 
     def log(msg):
