@@ -300,10 +300,7 @@ def outcome_parity_gender(ctx: Context):
 @computes("equitable.outcome_parity_age")
 def outcome_parity_age(ctx: Context):
     c = _cases(ctx)
-    a = _age(ctx)
-    band = np.select([a < 15, a < 18, a >= 18], ["under_15", "15_17", "18_plus"], "")
-    band = np.where(band == "", None, band).astype(object)
-    return parity(c["mechanism_id"], band, _outcome_in(ctx, REMEDIED), _remedy_eligible(ctx))
+    return parity(c["mechanism_id"], _age_bands(ctx), _outcome_in(ctx, REMEDIED), _remedy_eligible(ctx))
 
 
 @computes("equitable.informed_parity_gender")
@@ -314,6 +311,26 @@ def informed_parity_gender(ctx: Context):
     anon = col(c, "anonymous")
     elig = _closed(ctx) & (anon == False).fillna(False).to_numpy() & inf.notna().to_numpy()  # noqa: E712
     return parity(c["mechanism_id"], g, inf, elig)
+
+
+def _age_bands(ctx: Context) -> np.ndarray:
+    """Age bands under_15, 15_17, 18_plus (None when the age is unknown), cached."""
+
+    def build():
+        a = _age(ctx)
+        band = np.select([a < 15, a < 18, a >= 18], ["under_15", "15_17", "18_plus"], "")
+        return np.where(band == "", None, band).astype(object)
+
+    return ctx.derived("cases.age_band", build)
+
+
+@computes("equitable.informed_parity_age")
+def informed_parity_age(ctx: Context):
+    c = _cases(ctx)
+    inf = col(c, "complainant_informed")
+    anon = col(c, "anonymous")
+    elig = _closed(ctx) & (anon == False).fillna(False).to_numpy() & inf.notna().to_numpy()  # noqa: E712
+    return parity(c["mechanism_id"], _age_bands(ctx), inf, elig)
 
 
 # ----------------------------------------------------------------- transparent
