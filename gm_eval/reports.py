@@ -1001,10 +1001,13 @@ def run_one(task: dict) -> dict:
     t1 = time.perf_counter()
     Path(t.html).unlink(missing_ok=True)
     try:
-        nb = pm.execute_notebook(
-            t.template, t.notebook, parameters=dict(t.parameters), kernel_name="python3",
-            progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-        )
+        try:
+            nb = _execute_notebook(pm, t)
+        except pm.PapermillExecutionError:
+            raise
+        except Exception:  # noqa: BLE001 - kernel start-up races (ports taken, dead kernel): retry once
+            rec["retried"] = True
+            nb = _execute_notebook(pm, t)
     except Exception as exc:  # noqa: BLE001 - PapermillExecutionError and kernel failures alike
         worker.join()
         rec.update(timing)
@@ -1030,6 +1033,13 @@ def run_one(task: dict) -> dict:
     rec["status"] = "ok"
     rec["duration_s"] = round(time.perf_counter() - t0, 3)
     return rec
+
+
+def _execute_notebook(pm, t: ReportTask):
+    return pm.execute_notebook(
+        t.template, t.notebook, parameters=dict(t.parameters), kernel_name="python3",
+        progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+    )
 
 
 def _iso(ts: float) -> str:
