@@ -172,7 +172,9 @@ def render() -> str:
     add("- Parity ratios compare groups with at least 5 observations (lowest group's rate divided "
         "by the highest's; 1 when every group's rate is 0).")
     add("- Publication (`gm_eval.publish`) withholds rates whose denominator is below `k` and "
-        "suppresses counts below `k` (default 5).")
+        "suppresses counts below `k` (default 5), with complementary suppression so that no "
+        "total reveals a suppressed cell. Self-assessment indicators are exempt: their "
+        "denominator counts the organisation's answers, not people.")
     add("")
 
     add("## Indicators")
