@@ -72,11 +72,36 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(results: Path, port: int, log: Path):
-    from gm_eval.dashboard import launch
+_FLOOR_CELLS = (
+    "import json\nimport ipywidgets as w\nimport plotly.graph_objects as go\n"
+    "from IPython.display import display",
+    "out = w.Output()\nout.add_class('gm-out-heatmap')\n"
+    "fig = go.Figure(go.Bar(x=['a', 'b'], y=[1, 2]))\n"
+    "with out:\n    display({'application/vnd.plotly.v1+json': json.loads(fig.to_json())}, raw=True)\n"
+    "w.VBox([w.Dropdown(options=['a', 'b']), out])",
+)
+
+
+def floor_notebooks() -> Path:
+    """A folder whose ``sector_overview.ipynb`` is the floor: one dropdown and one small figure."""
+    import nbformat
+
+    folder = OUT / "floor-notebooks"
+    folder.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in _FLOOR_CELLS]
+    nbformat.write(nb, folder / "sector_overview.ipynb")
+    return folder
+
+
+def start(results: Path, port: int, log: Path, notebooks: Path | None = None):
+    from gm_eval.dashboard import DASHBOARDS_ENV, launch
 
     fh = open(log, "wb")  # noqa: SIM115 - closed in stop()
-    proc = launch(results, port=port, wait=False, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+    env = {DASHBOARDS_ENV: str(notebooks)} if notebooks else {}
+    proc = launch(results, port=port, wait=False, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
+                  env=env)
     proc._log = fh
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -125,7 +150,8 @@ def kernels(voila_pid: int) -> list:
             if "ipykernel" in " ".join(p.cmdline())]
 
 
-async def open_page(browser, url: str, timeout_ms: float = 120_000) -> tuple[object, object, dict]:
+async def open_page(browser, url: str, timeout_ms: float = 120_000,
+                    n_plots: int = N_PLOTS) -> tuple[object, object, dict]:
     """Open ``url``; return (context, page, timings in seconds)."""
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await ctx.new_page()
@@ -135,7 +161,7 @@ async def open_page(browser, url: str, timeout_ms: float = 120_000) -> tuple[obj
     await page.goto(url, wait_until="commit")
     await page.wait_for_selector(".gm-out-heatmap .js-plotly-plot", timeout=timeout_ms)
     t_heat = time.perf_counter() - t0
-    await page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length >= {N_PLOTS}",
+    await page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length >= {n_plots}",
                                  timeout=timeout_ms)
     t_all = time.perf_counter() - t0
     return ctx, page, {"heatmap_s": t_heat, "all_figures_s": t_all, "hosts": sorted(hosts)}
@@ -242,8 +268,34 @@ async def run(args) -> dict:
             await browser.close()
     finally:
         stop(proc)
+    # 6. the floor: Voila with the same configuration serving one dropdown and one small figure
+    if args.floor:
+        port, flog = free_port(), OUT / "bench_dashboard_floor.log"
+        proc = start(results, port, flog, floor_notebooks())
+        try:
+            async with async_playwright() as p:
+                browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                floor = []
+                for i in range(args.repeats):
+                    wait_pool(flog, i)
+                    ctx, _, t = await open_page(browser, f"http://127.0.0.1:{port}/voila/render/"
+                                                "sector_overview.ipynb", n_plots=1)
+                    floor.append(t)
+                    await ctx.close()
+                await browser.close()
+            report["floor_first_paint"] = floor
+        finally:
+            stop(proc)
     report["load_avg_end"] = os.getloadavg()
     return report
+
+
+def _floor_line(r: dict) -> list[str]:
+    runs = [t["heatmap_s"] for t in r.get("floor_first_paint", [])]
+    if not runs:
+        return []
+    return [f"floor (same Voila and configuration, one dropdown + one small figure, preheated): "
+            f"{statistics.median(runs):.2f} s (runs {', '.join(f'{x:.2f}' for x in runs)})"]
 
 
 def summary(r: dict) -> str:
@@ -272,6 +324,7 @@ def summary(r: dict) -> str:
         f"kernel memory per viewer: RSS median {km['rss_median']:.0f} MB, USS median {km['uss_median']:.0f} MB "
         f"({km['kernels']} kernels, {km['rss_total']:.0f} MB RSS in all)",
         f"hosts requested: {', '.join(r['hosts'])}",
+        *_floor_line(r),
         f"load average (1, 5, 15 min) at start {tuple(round(x, 1) for x in r['load_avg_start'])}, "
         f"at end {tuple(round(x, 1) for x in r['load_avg_end'])}",
     ]
@@ -283,6 +336,8 @@ def main(argv=None) -> int:
     ap.add_argument("--mechanisms", type=int, default=1000)
     ap.add_argument("--viewers", type=int, default=10)
     ap.add_argument("--repeats", type=int, default=3, help="first-paint runs and dropdown changes")
+    ap.add_argument("--no-floor", dest="floor", action="store_false",
+                    help="skip the floor measurement (Voila serving a trivial notebook)")
     ap.add_argument("--fixture", action="store_true",
                     help="use the documented-format fixture writer instead of the scoring pipeline")
     args = ap.parse_args(argv)
