@@ -176,3 +176,40 @@ def test_index_links_reports_and_lists_failures(tmp_path):
     assert '<a href="mechanism/M1.html">Site &lt;1&gt;</a>' in html
     assert '<li class="failed">M2: <strong>failed</strong> in cell 2' in html and "boom &lt;script&gt;" in html
     assert not re.search(r"(src|href)\s*=\s*[\"']?https?://", html)
+
+
+# ------------------------------------------------------------ runner without kernels
+def test_cli_unknown_id_is_bad_input(results, tmp_path, capsys):
+    from gm_eval.cli import main
+
+    assert main(["report", str(results), "--out", str(tmp_path / "r"), "--mechanism", "NOPE"]) == 2
+    assert "unknown mechanism" in capsys.readouterr().err
+    assert not (tmp_path / "r" / "run_manifest.json").exists()
+
+
+def test_kernel_start_failure_is_retried_once_but_cell_errors_are_not(results, tmp_path, monkeypatch):
+    import papermill as pm
+
+    from gm_eval.reports import run_reports
+
+    calls = []
+
+    def flaky(template, output, parameters, **kw):
+        calls.append(parameters.get("mechanism_id"))
+        if parameters.get("mechanism_id") == "M002":
+            raise pm.PapermillExecutionError(3, 1, "boom", "ValueError", "boom", [])
+        if len(calls) == 1:
+            raise RuntimeError("Address already in use")  # a kernel start-up race
+        rep = open_report(parameters["results_dir"], "mechanism", parameters["mechanism_id"],
+                          prepared=parameters["prepared"])
+        return _fake_executed(rep)
+
+    monkeypatch.setattr(pm, "execute_notebook", flaky)
+    summary = run_reports(results, tmp_path, mechanisms=["M001", "M002"], workers=1, progress=False)
+    recs = {r["entity_id"]: r for r in summary.records}
+    assert calls == ["M001", "M001", "M002"]
+    assert recs["M001"]["status"] == "ok" and recs["M001"]["retried"] is True
+    assert recs["M002"]["status"] == "failed" and recs["M002"]["error"]["cell_index"] == 3
+    assert "retried" not in recs["M002"]
+    assert_html = (tmp_path / "mechanism" / "M001.html").read_text(encoding="utf-8")
+    assert assert_html.count(_plotly_js()) == 1  # prepared content, plotly.js inserted at export
