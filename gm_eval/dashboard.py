@@ -101,20 +101,9 @@ CHILD_LENS: dict[str, str] = {
     "rights_compatible.clms_exit_rate": "Out of child labour at follow-up",
 }
 
-CRITERION_LABELS: dict[str, str] = {
-    "legitimate": "Legitimate",
-    "accessible": "Accessible",
-    "predictable": "Predictable",
-    "equitable": "Equitable",
-    "transparent": "Transparent",
-    "rights_compatible": "Rights-compatible",
-    "continuous_learning": "Continuous learning",
-    "engagement_dialogue": "Engagement & dialogue",
-}
-
 _ID_RE = re.compile(ID_PATTERN)
 _ALL = "(all)"
-#: Heatmap rows with their names written out; more rows are drawn unlabelled.
+#: Most mechanisms drawn in the heatmap (the best overall of the filtered set).
 MAX_LABELLED_ROWS = 60
 #: Mechanisms shown in the ranking chart (the top of the filtered list).
 RANKING_TOP = 25
