@@ -600,7 +600,7 @@ def _data_quality_sections(res) -> tuple[str, str, dict]:
         low = sq[sq["cronbach_alpha"] < 0.7]
         s["reliability"] = _sentences(
             [f"{len(low)} of {len(sq)} survey scales have a reliability (Cronbach's alpha) below 0.7."]
-        ) + _html(tables.survey_quality_table(sq))
+        ) + _html(tables.survey_quality_table(sq, names))
     ind = res.table("indicators")
     if ind.empty:
         s["small_n"] = _note("No indicators in the results.")

@@ -254,12 +254,29 @@ def time_to_event_table(summary: pd.DataFrame) -> str:
                       {"n": "int", "p90": "int", "target_days": "int", "within_target": "pct"})
 
 
-def survey_quality_table(sq: pd.DataFrame) -> str:
-    """Cronbach's alpha per scale with interval and listwise n."""
-    return html_table(sq, {"mechanism_id": "Mechanism", "survey": "Survey", "scale": "Scale", "items": "Items",
-                           "n_listwise": "n", "cronbach_alpha": "Cronbach's alpha", "ci_low": "CI low",
-                           "ci_high": "CI high", "note": "Note"},
-                      {"n_listwise": "int", "cronbach_alpha": "num2", "ci_low": "num2", "ci_high": "num2"})
+def survey_quality_table(sq: pd.DataFrame, names: Mapping[str, str] | None = None) -> str:
+    """Cronbach's alpha per scale with its 95% interval and listwise n.
+
+    Method notes shared by every row are printed once under the table.
+    """
+    df = sq.copy()
+    names = names or {}
+    df["mechanism"] = df["mechanism_id"].map(lambda m: "all mechanisms" if m == "all" else names.get(m, m))
+    df["items_txt"] = df["items"].astype(str).str.replace(";", ", ")
+    df["ci_txt"] = [
+        "" if pd.isna(lo) or pd.isna(hi) else f"{lo:.2f}-{hi:.2f}"
+        for lo, hi in zip(df["ci_low"], df["ci_high"], strict=True)
+    ]
+    notes = [n for n in dict.fromkeys(df["note"].dropna().astype(str)) if n] if "note" in df else []
+    cols = {"mechanism": "Mechanism", "survey": "Survey", "scale": "Scale", "items_txt": "Items",
+            "n_listwise": "n", "cronbach_alpha": "Cronbach's alpha", "ci_txt": "95% interval"}
+    per_row = len(notes) > 3
+    if per_row:
+        cols["note"] = "Note"
+    out = html_table(df, cols, {"n_listwise": "int", "cronbach_alpha": "num2"})
+    if notes and not per_row:
+        out += "".join(f'<p class="gm-method">{html.escape(n)}</p>' for n in notes)
+    return out
 
 
 def data_quality_table(dq: pd.DataFrame) -> str:
