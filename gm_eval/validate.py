@@ -26,7 +26,7 @@ from gm_eval.contract import TABLE_ORDER, TABLES, Column, Table
 from gm_eval.errors import InputError, ValidationFailed
 from gm_eval.evidence import Evidence, SourceFile
 from gm_eval.io.mapping import Mapping, TableMapping, load_mapping
-from gm_eval.io.readers import RawTable, find_table_files, read_table_file
+from gm_eval.io.readers import RawTable, _series_text, find_table_files, read_table_file
 from gm_eval.pseudonym import get_key, pseudonymise_tables
 
 __all__ = [
@@ -298,7 +298,37 @@ class _Typer:
             idx = s_raw.index[mask.to_numpy()]
             self.problem(idx, column, s_raw[mask].tolist(), problem, expected)
 
+    def type_native(self, c: Column, s: pd.Series) -> pd.Series | None:
+        """Type a column that arrived typed (Parquet); ``None`` to fall back to text."""
+        kind = c.kind
+        if kind == "date" and pd.api.types.is_datetime64_any_dtype(s):
+            d = s.dt.tz_convert(None) if getattr(s.dt, "tz", None) is not None else s
+            d = d.dt.normalize().astype("datetime64[ns]")
+            implausible = d.notna() & (d < MIN_DATE)
+            self.bad(s, implausible, c.name, "is before 1990", "a date from 1990 on")
+            return d.where(~implausible)
+        if pd.api.types.is_bool_dtype(s):
+            if kind == "bool":
+                return s.astype("boolean")
+            return None
+        if pd.api.types.is_numeric_dtype(s) and kind in ("int", "likert", "bool"):
+            num = s.astype("float64")
+            if kind == "bool":
+                bad = num.notna() & ~num.isin([0.0, 1.0])
+                self.bad(s, bad, c.name, "is not a yes/no value", "true/false, yes/no or 1/0")
+                return num.where(~bad).map({1.0: True, 0.0: False}).astype("boolean")
+            bad = num.notna() & (~np.isfinite(num) | (num % 1 != 0))
+            self.bad(s, bad, c.name, "is not a whole number",
+                     "a whole number" if kind == "int" else "a whole number from 1 to 5")
+            return num.where(~bad).astype("Float64").round().astype("Int64")
+        return None
+
     def type_column(self, c: Column, s: pd.Series) -> pd.Series:
+        if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
+            typed = self.type_native(c, s)
+            if typed is not None:
+                return typed
+            s = _series_text(s)
         s = _clean_text(s)
         kind = c.kind
         if kind in ("id", "str"):

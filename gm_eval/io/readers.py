@@ -1,7 +1,7 @@
 """Readers for the tables of a data directory (CSV, XLSX, Parquet).
 
-Readers return every cell as text (``NaN`` where blank) under the contract's
-column names, indexed by the row number the user sees in their file (the
+Readers return every cell as text (``NaN`` where blank; Parquet columns keep
+their native dates, numbers and booleans) under the contract's column names, indexed by the row number the user sees in their file (the
 header is row 1, so the first data row is row 2; for Parquet, which has no
 header row, the first record is row 1). Typing and checking is the job of
 :mod:`gm_eval.validate`. Columns the contract does not know are dropped here
@@ -340,7 +340,11 @@ def _read_parquet(path: Path) -> tuple[pd.DataFrame, list[FileProblem]]:
         raise InputError(f"{path.name}: not a readable Parquet file ({exc})") from None
     df = df.reset_index(drop=True)
     df.columns = [str(c).strip() for c in df.columns]
-    df = df.apply(_series_text) if len(df) else df.astype(object)
+    # Typed columns (dates, numbers, booleans, text) stay as they are: validation types
+    # them directly. Only mixed object columns are turned into text here.
+    for c in df.columns:
+        if pd.api.types.is_object_dtype(df[c]):
+            df[c] = _series_text(df[c])
     df.index = np.arange(1, len(df) + 1)
     return df, []
 
