@@ -812,8 +812,11 @@ def _sector_overview(results_dir):
         _show(outs["ranking"], _big(plots.ranking(
             sub_scores[sub_scores["mechanism_id"].isin(order[:RANKING_TOP])], "overall", lab,
             f"Ranking: overall score (top {min(RANKING_TOP, len(ids))} of {len(ids):,})"), big, rows=True))
-        _show(outs["distribution"], _big(plots.score_distribution(
-            sub_scores, None, f"Distribution of scores across {len(ids):,} mechanisms"), big))
+        dist = plots.score_distribution(sub_scores, None,
+                                        f"Distribution of scores across {len(ids):,} mechanisms")
+        if len(ids) > 100:  # thousands of points cost the browser seconds: draw boxes and outliers
+            dist.update_traces(boxpoints="outliers", selector=dict(type="box"))
+        _show(outs["distribution"], _big(dist, big))
         draw_selected()
 
     for widget in (*dd.values(), present):
