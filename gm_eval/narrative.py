@@ -118,8 +118,11 @@ def time_to_event_sentences(summary: pd.DataFrame) -> list[str]:
             continue
         if pd.isna(r.median):
             out.append(f"Fewer than half of the grievances had been {verb} by the evaluation date.")
+        elif r.median == 0:
+            out.append(f"Half of the grievances were {verb} on the day they were received.")
         else:
-            out.append(f"Half of the grievances were {verb} within {r.median:.0f} days.")
+            days = "day" if r.median == 1 else "days"
+            out.append(f"Half of the grievances were {verb} within {r.median:.0f} {days}.")
         if pd.notna(r.target_days) and pd.notna(r.within_target):
             out.append(f"The mechanism's own target is {r.target_days:.0f} days; "
                        f"{_pct(r.within_target)} of grievances were {verb} within it.")

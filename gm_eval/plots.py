@@ -183,7 +183,7 @@ def scorecard(scores: pd.DataFrame, title: str = "Scores on the eight criteria")
     )
     for b in ("very_weak", "weak", "adequate", "strong"):
         _add(fig, go.Bar, x=[None], y=[None], name=b.replace("_", " "), marker_color=BAND_COLOURS[b])
-    fig.update_xaxes(range=[0, 118], title_text="score (0-100)", tickvals=[0, 25, 50, 75, 100])
+    fig.update_xaxes(range=[0, 150], title_text="score (0-100)", tickvals=[0, 25, 50, 75, 100])
     fig.update_layout(barmode="overlay")
     return fig
 
