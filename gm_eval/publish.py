@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pv
 
 from gm_eval.errors import GmEvalError
 
@@ -277,6 +279,7 @@ def publish(tables: dict[str, pd.DataFrame], k: int = DEFAULT_K) -> dict[str, pd
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+_FORMULA_PATTERN = r"^[=+\-@\t\r\n]"
 
 
 def formula_safe(df: pd.DataFrame) -> pd.DataFrame:
@@ -295,10 +298,18 @@ def formula_safe(df: pd.DataFrame) -> pd.DataFrame:
     for c in out.columns:
         s = out[c]
         if pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
+            # Vectorised screen first; only candidate cells are checked one by one
+            # (an object column may hold numbers, which are never touched).
+            cand = s.astype("str").str.match(_FORMULA_PATTERN).fillna(False).astype(bool)
+            if not bool(cand.any()):
+                continue
             text = s.astype(object)
-            mask = text.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
-            if bool(mask.any()):
-                out[c] = text.where(~mask, "'" + text[mask].astype(str))
+            idx = cand[cand].index
+            is_text = text[idx].map(lambda v: isinstance(v, str))
+            idx = is_text[is_text].index
+            if len(idx):
+                text.loc[idx] = "'" + text.loc[idx].astype(str)
+                out[c] = text
     return out
 
 
@@ -386,6 +397,16 @@ def _exchange(a: Path, b: Path) -> bool:
     return rc == 0
 
 
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    """Write CSV (UTF-8, quoted only where needed) with pyarrow's fast writer when the
+    columns convert cleanly, pandas' otherwise."""
+    try:
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        pv.write_csv(table, path, pv.WriteOptions(quoting_style="needed"))
+    except (TypeError, ValueError, pa.ArrowException):
+        df.to_csv(path, index=False, encoding="utf-8")
+
+
 def _json_default(o):
     if isinstance(o, pd.Timestamp):
         return o.date().isoformat() if o == o.normalize() else o.isoformat()
@@ -425,7 +446,7 @@ def write_results(tables: dict[str, pd.DataFrame], manifest: dict, out_dir: str 
     target = Path(out_dir)
     with atomic_directory(target) as tmp:
         for name, df in published.items():
-            formula_safe(df).to_csv(tmp / f"{name}.csv", index=False, encoding="utf-8")
+            _write_csv(formula_safe(df), tmp / f"{name}.csv")
             df.to_parquet(tmp / f"{name}.parquet", index=False)
         man = dict(manifest)
         man["k"] = k
