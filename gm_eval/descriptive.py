@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from gm_eval.evidence import Evidence
+from gm_eval.stats import positions_in
 
 __all__ = [
     "CASE_VOLUME_COLUMNS",
@@ -42,15 +43,6 @@ SURVEY_ITEMS: dict[str, tuple[str, ...]] = {
 }
 CLMS_STAGES = ("identified", "referred", "remediation_started", "followed_up", "out_of_child_labour")
 UNKNOWN = "unknown"
-
-
-def _mech_codes(values: pd.Series, mids: pd.Index) -> np.ndarray:
-    codes, uniq = pd.factorize(values)
-    pos = mids.get_indexer(pd.Index(uniq).astype(object))
-    out = np.full(len(values), -1, dtype=np.int64)
-    ok = codes >= 0
-    out[ok] = pos[codes[ok]]
-    return out
 
 
 def _mids(evidence: Evidence) -> pd.Index:
@@ -87,7 +79,7 @@ def case_volume(evidence: Evidence) -> pd.DataFrame:
     if cases is None or len(cases) == 0:
         return _empty(CASE_VOLUME_COLUMNS)
     mids = _mids(evidence)
-    mcode = _mech_codes(cases["mechanism_id"], mids)
+    mcode = positions_in(cases["mechanism_id"], mids)
     rec = pd.to_datetime(cases["received_at"])
     ym = (rec.dt.year * 12 + rec.dt.month - 1).to_numpy(dtype=float, na_value=np.nan)
     ok = (mcode >= 0) & np.isfinite(ym)
@@ -173,7 +165,7 @@ def survey_items(evidence: Evidence) -> pd.DataFrame:
         df = evidence.get(survey)
         if df is None or len(df) == 0:
             continue
-        mcode = _mech_codes(df["mechanism_id"], mids)
+        mcode = positions_in(df["mechanism_id"], mids)
         for item in items:
             if item not in df.columns:
                 continue
@@ -233,7 +225,7 @@ def clms_funnel(evidence: Evidence) -> pd.DataFrame:
         return _empty(CLMS_FUNNEL_COLUMNS)
     mids = _mids(evidence)
     nm = len(mids)
-    mcode = _mech_codes(ch["mechanism_id"], mids)
+    mcode = positions_in(ch["mechanism_id"], mids)
     ok = mcode >= 0
 
     def count(mask: np.ndarray) -> np.ndarray:
@@ -255,7 +247,7 @@ def clms_funnel(evidence: Evidence) -> pd.DataFrame:
         last = f.drop_duplicates(["mechanism_id", "child_id"], keep="last")
         known = ch.loc[ok, ["mechanism_id", "child_id"]].drop_duplicates()
         last = last.merge(known, on=["mechanism_id", "child_id"], how="inner")
-        lm = _mech_codes(last["mechanism_id"], mids)
+        lm = positions_in(last["mechanism_id"], mids)
         followed = np.bincount(lm, minlength=nm)
         exit_ = (last["icl"] == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712
         out_cl = np.bincount(lm[exit_], minlength=nm)

@@ -56,6 +56,7 @@ from gm_eval.stats import (
     join_labels,
     kruskal_by_group,
     mwu_by_group,
+    positions_in,
     wilson_interval,
 )
 
@@ -248,15 +249,6 @@ def _group_codes(table: str, df: pd.DataFrame, dimension: str) -> tuple[np.ndarr
     return codes, labels
 
 
-def _mech_codes(values: pd.Series, mids: pd.Index) -> np.ndarray:
-    codes, uniq = pd.factorize(values)
-    pos = mids.get_indexer(pd.Index(uniq).astype(object))
-    out = np.full(len(values), -1, dtype=np.int64)
-    ok = codes >= 0
-    out[ok] = pos[codes[ok]]
-    return out
-
-
 def _compact(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """Like ``np.unique(key, return_inverse=True)`` for keys in [-1, size), by counting."""
     if size > 50_000_000:
@@ -288,7 +280,7 @@ def _iter_cells(evidence: Evidence, dimensions: Sequence[str]):
         df = evidence.get(table)
         if df is None or len(df) == 0:
             continue
-        mcode = _mech_codes(df["mechanism_id"], mids)
+        mcode = positions_in(df["mechanism_id"], mids)
         okm = mcode >= 0
         # per indicator, once: rows with an outcome (0/1 as int) and the Likert rows (0-4)
         outcomes = _outcomes(table, df)
@@ -431,8 +423,8 @@ def _representation(evidence: Evidence, min_group_n: int) -> pd.DataFrame:
         return pd.DataFrame()
     mids = pd.Index(evidence.mechanisms["mechanism_id"]).astype(object)
     nm = len(mids)
-    mc = _mech_codes(cases["mechanism_id"], mids)
-    wm = _mech_codes(wf["mechanism_id"], mids)
+    mc = positions_in(cases["mechanism_id"], mids)
+    wm = positions_in(wf["mechanism_id"], mids)
     okw = wm >= 0
     head = np.bincount(wm[okw], weights=np.nan_to_num(_num(wf, "headcount")[okw]), minlength=nm)
     rows = []

@@ -27,6 +27,7 @@ import pandas as pd
 from scipy import stats as _sps
 
 __all__ = [
+    "positions_in",
     "wilson_interval",
     "rate_table",
     "km_curve",
@@ -50,6 +51,22 @@ DEFAULT_MIN_N = 30
 
 
 # --------------------------------------------------------------------------- helpers
+def positions_in(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """Position of each value in ``index`` (-1 when absent or missing), fast on Arrow strings.
+
+    Examples
+    --------
+    >>> positions_in(pd.Series(["b", "a", None, "z"]), pd.Index(["a", "b"])).tolist()
+    [1, 0, -1, -1]
+    """
+    codes, uniq = pd.factorize(values)
+    pos = index.get_indexer(pd.Index(uniq).astype(object))
+    out = np.full(len(values), -1, dtype=np.int64)
+    ok = codes >= 0
+    out[ok] = pos[codes[ok]]
+    return out
+
+
 def join_flags(*flags: pd.Series | np.ndarray) -> np.ndarray:
     """Join several string arrays of flags into one ``;``-separated array.
 

@@ -51,7 +51,7 @@ import pandas as pd
 
 from gm_eval.contract import DEFAULT_TARGET_ACK_DAYS, DEFAULT_TARGET_CLOSE_DAYS
 from gm_eval.evidence import Evidence
-from gm_eval.stats import DEFAULT_MIN_N, join_flags, km_by_group
+from gm_eval.stats import DEFAULT_MIN_N, join_flags, km_by_group, positions_in
 
 __all__ = ["INTERVALS", "CURVE_COLUMNS", "SUMMARY_COLUMNS", "intervals", "interval_durations"]
 
@@ -108,16 +108,6 @@ def _durations(start: pd.Series, end: pd.Series, in_scope: np.ndarray, still_ope
     return keep, np.floor(dur), has_end
 
 
-def _codes(values: pd.Series, index: pd.Index) -> np.ndarray:
-    """Position of each value in ``index`` (-1 when absent), fast on Arrow strings."""
-    codes, uniq = pd.factorize(values)
-    pos = index.get_indexer(pd.Index(uniq).astype(object))
-    out = np.full(len(values), -1, dtype=np.int64)
-    ok = codes >= 0
-    out[ok] = pos[codes[ok]]
-    return out
-
-
 def _is(values: pd.Series, *labels: str) -> np.ndarray:
     """Boolean array: value is one of ``labels`` (missing is False)."""
     return values.isin(labels).fillna(False).to_numpy(dtype=bool)
@@ -141,7 +131,7 @@ def _coded_durations(evidence: Evidence, mids: pd.Index) -> tuple[np.ndarray, ..
 
     cases = evidence.get("cases")
     if cases is not None and len(cases):
-        mcode = _codes(cases["mechanism_id"], mids)
+        mcode = positions_in(cases["mechanism_id"], mids)
         n = len(cases)
         is_open = _is(cases["status"], "open") if "status" in cases else np.ones(n, dtype=bool)
         hotline = hot_by_pos[mcode]
@@ -169,7 +159,7 @@ def _coded_durations(evidence: Evidence, mids: pd.Index) -> tuple[np.ndarray, ..
             add(mcode, name, keep & (mcode >= 0), dur, ev)
     clms = evidence.get("clms_children")
     if clms is not None and len(clms):
-        mcode = _codes(clms["mechanism_id"], mids)
+        mcode = positions_in(clms["mechanism_id"], mids)
         is_open = _col(clms, "closed_at").isna().to_numpy()
         for name in ("identified_to_referred", "identified_to_remediation"):
             _, start_col, end_col = INTERVALS[name]

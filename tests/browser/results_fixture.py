@@ -16,17 +16,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-CRITERIA = (
-    "legitimate",
-    "accessible",
-    "predictable",
-    "equitable",
-    "transparent",
-    "rights_compatible",
-    "continuous_learning",
-    "engagement_dialogue",
-)
-
 #: (indicator_id, criterion, lower_is_better)
 INDICATORS = (
     ("legitimate.trust_rate", "legitimate", False),
