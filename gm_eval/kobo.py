@@ -401,11 +401,14 @@ def read_export(path: str | Path, form: str, mechanism_id: str | None = None) ->
 
 
 def _to_csv_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Booleans as true/false; text that a spreadsheet would run as a formula made inert."""
+    from gm_eval.publish import formula_safe
+
     out = df.copy()
     for c in out.columns:
         if str(out[c].dtype) == "boolean":
             out[c] = out[c].map({True: "true", False: "false"}).astype("object")
-    return out
+    return formula_safe(out)
 
 
 def write_import(result: ImportResult, out_dir: str | Path, mode: str = "new") -> Path:

@@ -390,3 +390,16 @@ def test_xlsx_with_typed_cells(tmp_path):
     export = write_export(df, tmp_path / "typed.xlsx", "xlsx")
     res = read_export(export, "worker_survey", mechanism_id="m")
     pd.testing.assert_frame_equal(_norm(res.table), _norm(expected_table("worker_survey", answers, "m")))
+
+
+def test_imported_csv_is_formula_safe(tmp_path):
+    """A formula typed into a survey answer is written inert, then refused by validation."""
+    import pandas as pd
+
+    from gm_eval.kobo import _to_csv_frame
+
+    df = pd.DataFrame({"respondent_id": ["1", "2"], "gender": ["=HYPERLINK(\"x\")", "female"],
+                       "aware": pd.array([True, None], dtype="boolean")})
+    out = _to_csv_frame(df)
+    assert out["gender"].tolist() == ["'=HYPERLINK(\"x\")", "female"]
+    assert out["aware"].tolist()[0] == "true"

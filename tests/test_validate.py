@@ -368,3 +368,29 @@ def test_cli_validate_exit_codes_and_untouched_input(base_dir, capsys):
     assert "cases.csv, row 2, column age: value '200' is out of range" in out
     assert "INVALID" in out
     assert digest(base_dir) == before
+
+
+def test_validate_cli_on_synthetic_data_and_a_corrupted_copy(tmp_path, capsys):
+    from gm_eval import synth
+
+    data = tmp_path / "synth"
+    synth.write_data_dir(synth.generate(n_mechanisms=12, seed=3), data)
+    before = digest(data)
+    assert main(["validate", str(data)]) == 0
+    assert "valid: 0 error(s)" in capsys.readouterr().out
+    bad = tmp_path / "corrupt"
+    shutil.copytree(data, bad)
+    p = bad / "cases.csv"
+    lines = p.read_text(encoding="utf-8").splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split(",")
+    row = lines[5].split(",")
+    row[header.index("received_at")] = "31/12/2024"
+    row[header.index("category")] = "bribery"
+    lines[5] = ",".join(row)
+    p.write_text("".join(lines), encoding="utf-8")
+    corrupt_before = digest(bad)
+    assert main(["validate", str(bad)]) == 2
+    out = capsys.readouterr().out
+    assert "cases.csv, row 6, column received_at: value '31/12/2024' is not a date" in out
+    assert "cases.csv, row 6, column category: value 'bribery' is not an allowed value" in out
+    assert digest(data) == before and digest(bad) == corrupt_before
