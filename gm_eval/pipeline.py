@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -83,7 +84,7 @@ def data_quality_tables(evidence: Evidence) -> tuple[pd.DataFrame, pd.DataFrame]
 
 
 def _others(evidence: Evidence, min_n: int, log) -> dict[str, pd.DataFrame]:
-    """Tables computed by the stats engineer's modules (skipped while not implemented)."""
+    """Tables of the statistics modules: time to event, equity, survey quality, descriptives."""
     from gm_eval import descriptive, equity, survey_quality, timetoevent
 
     out: dict[str, pd.DataFrame] = {}
@@ -91,8 +92,8 @@ def _others(evidence: Evidence, min_n: int, log) -> dict[str, pd.DataFrame]:
         ("time_to_event", "time_to_event_summary"): lambda: timetoevent.intervals(
             evidence, min_n=min_n
         ),
-        ("disaggregation",): lambda: equity.disaggregate(evidence, min_n=min_n),
-        ("equity_tests",): lambda: equity.equity_tests(evidence),
+        # one pass for both equity tables: their group counts are shared
+        ("disaggregation", "equity_tests"): lambda: equity.equity_tables(evidence, min_n=min_n),
         ("survey_quality",): lambda: survey_quality.survey_quality(evidence),
         ("case_volume",): lambda: descriptive.case_volume(evidence),
         ("survey_items",): lambda: descriptive.survey_items(evidence),
@@ -101,11 +102,7 @@ def _others(evidence: Evidence, min_n: int, log) -> dict[str, pd.DataFrame]:
     }
     for names, job in jobs.items():
         t0 = time.perf_counter()
-        try:
-            res = job()
-        except NotImplementedError:
-            log(f"  {', '.join(names)}: not implemented yet, skipped")
-            continue
+        res = job()
         res = res if isinstance(res, tuple) else (res,)
         out.update(dict(zip(names, res, strict=True)))
         log(f"  {', '.join(names)}: {time.perf_counter() - t0:.2f} s")
@@ -162,6 +159,10 @@ def score(
     prof = load_profile(profile)
     if min_n is not None:
         prof["min_n"] = int(min_n)
+    # The statistics tables do not depend on the indicators: compute them in a second
+    # thread meanwhile (numpy and pandas release the GIL in their inner loops).
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gm-eval-stats")
+    others = pool.submit(_others, evidence, prof["min_n"], log)
     t0 = time.perf_counter()
     ctx = Context(evidence)
     mechs = ctx.mechanisms
@@ -182,7 +183,10 @@ def score(
         "data_quality": dq,
         "warnings": warn,
     }
-    tables.update(_others(evidence, prof["min_n"], log))
+    try:
+        tables.update(others.result())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return tables
 
 

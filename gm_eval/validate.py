@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -648,15 +649,26 @@ def validate_tables(raws: dict[str, RawTable], as_of=None, today: dt.date | None
                                "table not supplied: indicators that need it are reported as "
                                "not covered"))
     typed: dict[str, pd.DataFrame] = {}
-    for name in TABLE_ORDER:
-        if name not in raws:
-            continue
-        raw = raws[name]
+
+    def type_one(name: str) -> tuple[pd.DataFrame | None, ValidationReport, Counter]:
+        # each table gets its own report and counter: tables are typed in parallel
+        raw, rep, cnt = raws[name], ValidationReport(), Counter()
         if len(raw.frame) == 0 and not raw.problems:
             sev = "error" if name == "mechanisms" else "warning"
-            report.add(Problem(sev, name, raw.file, None, None, None, "has a header but no rows",
-                               "at least one data row"))
-        out = _type_table(raw, report, seen)
+            rep.add(Problem(sev, name, raw.file, None, None, None, "has a header but no rows",
+                            "at least one data row"))
+        return _type_table(raw, rep, cnt), rep, cnt
+
+    present = [n for n in TABLE_ORDER if n in raws]
+    # Largest tables first, two at a time: pandas and pyarrow release the GIL.
+    order = sorted(present, key=lambda n: -len(raws[n].frame))
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gm-eval-validate") as pool:
+        done = dict(zip(order, pool.map(type_one, order), strict=True))
+    for name in present:  # merge in contract order, so the report reads the same every time
+        out, rep, cnt = done[name]
+        report.problems.extend(rep.problems)
+        report.omitted.update(rep.omitted)
+        seen.update(cnt)
         if out is not None:
             typed[name] = out
     as_of_ts = _cross_checks(typed, raws, report, seen, as_of_given, today_ts)
