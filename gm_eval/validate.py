@@ -171,19 +171,6 @@ class ValidationReport:
         cols = ["severity", "table", "file", "row", "column", "value", "problem", "expected"]
         return pd.DataFrame([[getattr(p, c) for c in cols] for p in self.problems], columns=cols)
 
-    def summary_frame(self) -> pd.DataFrame:
-        """Counts per table, column and problem, without any cell value (safe to publish)."""
-        c: Counter = Counter()
-        for p in self.problems:
-            c[(p.severity, p.table, p.column or "", p.problem if p.value is None else
-               re.sub(r"'.*?'", "'…'", p.problem))] += 1
-        for (sev, file, col, prob), n in self.omitted.items():
-            table = next((t for t, f in self.files.items() if f == file), "")
-            c[(sev, table, col or "", prob)] += n
-        rows = [dict(severity=s, table=t, column=col, problem=pr, count=n)
-                for (s, t, col, pr), n in sorted(c.items())]
-        return pd.DataFrame(rows, columns=["severity", "table", "column", "problem", "count"])
-
     def format(self, max_problems: int = 200) -> str:
         """The readable report printed by ``gm-eval validate``."""
         lines = []
@@ -299,6 +286,12 @@ class _Typer:
             idx = s_raw.index[mask.to_numpy()]
             self.problem(idx, column, s_raw[mask].tolist(), problem, expected)
 
+    def whole(self, c: Column, s: pd.Series, num: pd.Series, bad: pd.Series) -> pd.Series:
+        """Report the ``bad`` cells of a whole-number column and return it as ``Int64``."""
+        self.bad(s, bad, c.name, "is not a whole number",
+                 "a whole number" if c.kind == "int" else "a whole number from 1 to 5")
+        return num.where(~bad).astype("Float64").round().astype("Int64")
+
     def type_native(self, c: Column, s: pd.Series) -> pd.Series | None:
         """Type a column that arrived typed (Parquet); ``None`` to fall back to text."""
         kind = c.kind
@@ -318,10 +311,7 @@ class _Typer:
                 bad = num.notna() & ~num.isin([0.0, 1.0])
                 self.bad(s, bad, c.name, "is not a yes/no value", "true/false, yes/no or 1/0")
                 return num.where(~bad).map({1.0: True, 0.0: False}).astype("boolean")
-            bad = num.notna() & (~np.isfinite(num) | (num % 1 != 0))
-            self.bad(s, bad, c.name, "is not a whole number",
-                     "a whole number" if kind == "int" else "a whole number from 1 to 5")
-            return num.where(~bad).astype("Float64").round().astype("Int64")
+            return self.whole(c, s, num, num.notna() & (~np.isfinite(num) | (num % 1 != 0)))
         return None
 
     def type_column(self, c: Column, s: pd.Series) -> pd.Series:
@@ -349,10 +339,7 @@ class _Typer:
             return out.where(~bad, np.nan)
         if kind in ("int", "likert"):
             num = pd.to_numeric(s, errors="coerce")
-            bad = s.notna() & (num.isna() | (num.notna() & (num % 1 != 0)))
-            self.bad(s, bad, c.name, "is not a whole number",
-                     "a whole number" if kind == "int" else "a whole number from 1 to 5")
-            return num.where(~bad).astype("Float64").round().astype("Int64")
+            return self.whole(c, s, num, s.notna() & (num.isna() | (num % 1 != 0)))
         if kind == "bool":
             t = set(TRUE_WORDS) | set(self.tm.true_words)
             f_ = set(FALSE_WORDS) | set(self.tm.false_words)

@@ -303,13 +303,14 @@ def _read_csv_arrow(data: bytes, text: str, delim: str, header: list[str],
     return df.dropna(how="all")
 
 
-def _read_xlsx(path: Path, tm: TableMapping) -> tuple[pd.DataFrame, list[FileProblem]]:
+def _read_xlsx(path: Path, data: bytes, tm: TableMapping
+               ) -> tuple[pd.DataFrame, list[FileProblem]]:
     try:
         import openpyxl  # noqa: F401
     except ImportError:  # pragma: no cover
         raise InputError("reading .xlsx needs openpyxl (pip install openpyxl)") from None
     try:
-        book = pd.ExcelFile(path, engine="openpyxl")
+        book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
     except Exception as exc:  # zipfile.BadZipFile, KeyError, ...
         raise InputError(f"{path.name}: not a readable .xlsx workbook ({exc})") from None
     with book:
@@ -333,9 +334,9 @@ def _read_xlsx(path: Path, tm: TableMapping) -> tuple[pd.DataFrame, list[FilePro
     return df.dropna(how="all"), problems
 
 
-def _read_parquet(path: Path) -> tuple[pd.DataFrame, list[FileProblem]]:
+def _read_parquet(path: Path, data: bytes) -> tuple[pd.DataFrame, list[FileProblem]]:
     try:
-        df = pd.read_parquet(path)
+        df = pd.read_parquet(io.BytesIO(data))
     except Exception as exc:
         raise InputError(f"{path.name}: not a readable Parquet file ({exc})") from None
     df = df.reset_index(drop=True)
@@ -399,9 +400,9 @@ def read_table_file(name: str, path: str | Path, mapping: Mapping | TableMapping
         if workbook_reader is not None:
             df, problems = workbook_reader, []
         else:
-            df, problems = _read_xlsx(path, tm)
+            df, problems = _read_xlsx(path, data, tm)
     elif suffix == ".parquet":
-        df, problems = _read_parquet(path)
+        df, problems = _read_parquet(path, data)
     else:
         raise InputError(f"{path.name}: unsupported file type {suffix!r} "
                          "(use .csv, .xlsx or .parquet)")
