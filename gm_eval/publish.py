@@ -104,7 +104,10 @@ _FORBIDDEN = {"case_id", "respondent_id", "child_id", "complainant_name", "respo
 
 def _add_flag(flags: pd.Series, mask: pd.Series, flag: str) -> pd.Series:
     flags = flags.astype(object).where(flags.notna(), "").astype(str)
-    has = flags.str.split(";").map(lambda fs: flag in fs)
+    # flags take few distinct values: test each distinct value once, not every row
+    codes, uniques = pd.factorize(flags)
+    has_u = np.array([flag in str(u).split(";") for u in uniques] + [False], dtype=bool)
+    has = pd.Series(has_u[codes], index=flags.index)
     add = mask & ~has
     new = np.where(flags[add] == "", flag, flags[add] + ";" + flag)
     flags = flags.copy()
