@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +21,7 @@ from gm_eval.contract import TABLE_ORDER
 from gm_eval.evidence import Evidence
 from gm_eval.indicators import catalogue, compute_indicators, questions
 from gm_eval.indicators.base import Context
+from gm_eval.parallel import BackgroundJob
 from gm_eval.recommend import recommendations
 from gm_eval.scoring import (
     benchmark,
@@ -159,10 +159,19 @@ def score(
     prof = load_profile(profile)
     if min_n is not None:
         prof["min_n"] = int(min_n)
-    # The statistics tables do not depend on the indicators: compute them in a second
-    # thread meanwhile (numpy and pandas release the GIL in their inner loops).
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gm-eval-stats")
-    others = pool.submit(_others, evidence, prof["min_n"], log)
+    # The statistics tables do not depend on the indicators: compute them meanwhile on
+    # the second core, in a forked child process where possible (see gm_eval.parallel).
+    others = BackgroundJob(lambda: _others(evidence, prof["min_n"], log))
+    try:
+        tables = _main_tables(evidence, prof, k, log)
+        tables.update(others.result())
+    finally:
+        others.close()
+    return tables
+
+
+def _main_tables(evidence: Evidence, prof: dict, k: int, log) -> dict[str, pd.DataFrame]:
+    """Indicators, scores, recommendations and data quality (the calling process's half)."""
     t0 = time.perf_counter()
     ctx = Context(evidence)
     mechs = ctx.mechanisms
@@ -174,7 +183,7 @@ def score(
     recs = recommendations(ind, scores, prof)
     dq, warn = data_quality_tables(evidence)
     log(f"  scores, benchmarks, recommendations: {time.perf_counter() - t0:.2f} s")
-    tables = {
+    return {
         "mechanisms": mechs.reindex(columns=_MECHANISM_COLUMNS),
         "indicator_catalogue": profile_catalogue(catalogue(), prof),
         "indicators": ind,
@@ -183,11 +192,6 @@ def score(
         "data_quality": dq,
         "warnings": warn,
     }
-    try:
-        tables.update(others.result())
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    return tables
 
 
 def summary_lines(scores: pd.DataFrame, mechanisms: pd.DataFrame | None = None) -> list[str]:
