@@ -129,11 +129,12 @@ def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
 
 
 def pseudonymise_tables(tables: dict[str, pd.DataFrame], key: bytes) -> dict[str, pd.DataFrame]:
-    """Pseudonymise every record-id column of typed input tables (copies)."""
+    """Pseudonymise every record-id column of typed input tables (new frames; the
+    input frames are left unchanged)."""
     out = dict(tables)
     for name, cols in RECORD_ID_COLUMNS.items():
         if name in out:
-            df = out[name].copy()
+            df = out[name].copy(deep=False)  # copy-on-write: the input keeps its ids
             for c in cols:
                 if c in df.columns:
                     df[c] = pseudonymise(df[c], key)

@@ -427,10 +427,10 @@ def _type_table(raw: RawTable, report: ValidationReport, seen: Counter) -> pd.Da
             continue
         typed[c.name if c.kind != "text" else f"{c.name}_provided"] = typer.type_column(c, df[c.name])
     out = pd.DataFrame(typed, index=df.index)
-    # pandera value checks
+    # pandera value checks (nothing is coerced, so pandera need not copy the table first)
     schema = schema_for(t)
     try:
-        schema.validate(out, lazy=True)
+        schema.validate(out, lazy=True, inplace=True)
     except pa.errors.SchemaErrors as exc:
         fc = exc.failure_cases
         fc = fc[fc["column"].isin(out.columns) & fc["index"].notna()]
@@ -599,6 +599,17 @@ def _parse_as_of(as_of) -> pd.Timestamp | None:
     return ts.tz_localize(None).normalize() if ts.tzinfo else ts.normalize()
 
 
+def _type_one(name: str, raw: RawTable) -> tuple[pd.DataFrame | None, ValidationReport, Counter]:
+    """Type and check one table, with its own report and counter (tables are typed in
+    parallel; the reports are merged in contract order afterwards)."""
+    rep, cnt = ValidationReport(), Counter()
+    if len(raw.frame) == 0 and not raw.problems:
+        sev = "error" if name == "mechanisms" else "warning"
+        rep.add(Problem(sev, name, raw.file, None, None, None, "has a header but no rows",
+                        "at least one data row"))
+    return _type_table(raw, rep, cnt), rep, cnt
+
+
 def validate_tables(raws: dict[str, RawTable], as_of=None, today: dt.date | None = None,
                     key: bytes | None = None) -> tuple[Evidence | None, ValidationReport]:
     """Type and check raw tables.
@@ -620,6 +631,18 @@ def validate_tables(raws: dict[str, RawTable], as_of=None, today: dt.date | None
         ``None`` when there is any error.
     report : ValidationReport
     """
+    present = [n for n in TABLE_ORDER if n in raws]
+    # Largest tables first, two at a time: pandas and pyarrow release the GIL.
+    order = sorted(present, key=lambda n: -len(raws[n].frame))
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gm-eval-validate") as pool:
+        done = dict(zip(order, pool.map(lambda n: _type_one(n, raws[n]), order), strict=True))
+    return _finish_validation(raws, done, as_of=as_of, today=today, key=key)
+
+
+def _finish_validation(raws: dict[str, RawTable], done: dict, as_of, today, key
+                       ) -> tuple[Evidence | None, ValidationReport]:
+    """Merge the per-table results of :func:`_type_one`, run the cross-table checks and,
+    when there is no error, pseudonymise into :class:`Evidence`."""
     report = ValidationReport()
     seen: Counter = Counter()
     as_of_given = _parse_as_of(as_of)
@@ -636,22 +659,8 @@ def validate_tables(raws: dict[str, RawTable], as_of=None, today: dt.date | None
                                "table not supplied: indicators that need it are reported as "
                                "not covered"))
     typed: dict[str, pd.DataFrame] = {}
-
-    def type_one(name: str) -> tuple[pd.DataFrame | None, ValidationReport, Counter]:
-        # each table gets its own report and counter: tables are typed in parallel
-        raw, rep, cnt = raws[name], ValidationReport(), Counter()
-        if len(raw.frame) == 0 and not raw.problems:
-            sev = "error" if name == "mechanisms" else "warning"
-            rep.add(Problem(sev, name, raw.file, None, None, None, "has a header but no rows",
-                            "at least one data row"))
-        return _type_table(raw, rep, cnt), rep, cnt
-
-    present = [n for n in TABLE_ORDER if n in raws]
-    # Largest tables first, two at a time: pandas and pyarrow release the GIL.
-    order = sorted(present, key=lambda n: -len(raws[n].frame))
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gm-eval-validate") as pool:
-        done = dict(zip(order, pool.map(type_one, order), strict=True))
-    for name in present:  # merge in contract order, so the report reads the same every time
+    for name in [n for n in TABLE_ORDER if n in raws]:
+        # merge in contract order, so the report reads the same every time
         out, rep, cnt = done[name]
         report.problems.extend(rep.problems)
         report.omitted.update(rep.omitted)
@@ -693,15 +702,37 @@ def check_data_dir(data_dir: str | Path, mapping=None, as_of=None,
 def _read_and_validate(data_dir, mapping, as_of, today):
     m: Mapping = load_mapping(mapping)
     files = find_table_files(data_dir, m)
+
+    def read_and_type(name: str):
+        # Each table is typed as soon as it is read: the large cases table is typed
+        # while the other files are still being read (two at a time).
+        path = files[name]
+        try:
+            raw = read_table_file(name, path, m)
+        except InputError as exc:
+            return None, Problem("error", name, path.name, None, None, None,
+                                 str(exc).removeprefix(f"{path.name}: ")), None
+        return raw, None, _type_one(name, raw)
+
+    def size(name: str) -> int:
+        try:
+            return files[name].stat().st_size
+        except OSError:
+            return 0  # reported by the reader
+
+    order = sorted(files, key=lambda n: -size(n))  # largest file first
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gm-eval-load") as pool:
+        results = dict(zip(order, pool.map(read_and_type, order), strict=True))
     raws: dict[str, RawTable] = {}
     unreadable: list[Problem] = []
-    for name, path in files.items():
-        try:
-            raws[name] = read_table_file(name, path, m)
-        except InputError as exc:
-            unreadable.append(Problem("error", name, path.name, None, None, None,
-                                      str(exc).removeprefix(f"{path.name}: ")))
-    ev, report = validate_tables(raws, as_of=as_of, today=today)
+    done = {}
+    for name in files:  # contract order
+        raw, problem, typed = results[name]
+        if raw is None:
+            unreadable.append(problem)
+        else:
+            raws[name], done[name] = raw, typed
+    ev, report = _finish_validation(raws, done, as_of=as_of, today=today, key=None)
     if unreadable:
         # A table that could not be read at all is an error, not an absent table.
         names = {p.table for p in unreadable}
