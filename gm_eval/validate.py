@@ -205,7 +205,7 @@ _SCHEMAS: dict[str, pa.DataFrameSchema] = {}
 def _checks(c: Column) -> list[pa.Check]:
     checks = []
     if c.kind == "enum":
-        checks.append(pa.Check.isin(list(c.values)))
+        checks.append(_isin(c.values))
     if c.kind in ("int", "likert") and (c.min is not None or c.max is not None):
         lo = -np.inf if c.min is None else c.min
         hi = np.inf if c.max is None else c.max
@@ -215,6 +215,22 @@ def _checks(c: Column) -> list[pa.Check]:
     if c.kind in ("id", "str", "multi"):
         checks.append(pa.Check.str_length(max_value=MAX_TEXT))
     return checks
+
+
+def _isin(values) -> pa.Check:
+    """Like ``pa.Check.isin`` but testing each distinct value once (enums have a handful).
+
+    Missing values pass (as with pandera's ``ignore_na``; whether a column may be
+    blank is pandera's nullable check), without pandera copying the column to drop them.
+    """
+    allowed = set(values)
+
+    def check(s: pd.Series) -> pd.Series:
+        codes, uniques = pd.factorize(s)
+        ok_u = np.array([u in allowed for u in uniques] + [True])  # code -1: missing
+        return pd.Series(ok_u[codes], index=s.index)
+
+    return pa.Check(check, name="isin", error=f"isin({list(values)})", ignore_na=False)
 
 
 def _matches(pattern: str) -> pa.Check:
@@ -426,7 +442,7 @@ def _type_table(raw: RawTable, report: ValidationReport, seen: Counter) -> pd.Da
         if c.name not in df.columns:
             continue
         typed[c.name if c.kind != "text" else f"{c.name}_provided"] = typer.type_column(c, df[c.name])
-    out = pd.DataFrame(typed, index=df.index)
+    out = pd.DataFrame(typed, index=df.index, copy=False)  # no block consolidation copy
     # pandera value checks (nothing is coerced, so pandera need not copy the table first)
     schema = schema_for(t)
     try:
