@@ -46,6 +46,7 @@ import pandas as pd
 
 from gm_eval.contract import CRITERIA, ID_PATTERN
 from gm_eval.errors import GmEvalError, InputError
+from gm_eval.heatmap_table import criteria_heatmap_html
 
 __all__ = [
     "RESULTS_ENV",
@@ -77,6 +78,8 @@ __all__ = [
     "voila_argv",
     "launch",
     "build_sector_overview",
+    "show_sector_overview",
+    "FIRST_PAINT_METADATA",
     "build_mechanism_view",
 ]
 
@@ -494,9 +497,16 @@ def _cli_value(v: object) -> str:
     return str(v)
 
 
-#: Voila template shipped with the dashboards: Voila's ``lab`` template without
-#: its two Font Awesome stylesheet links to cdn.jsdelivr.net, so a page requests
-#: nothing but the dashboard server (offline venues, no third-party requests).
+#: Voila template shipped with the dashboards, Voila's ``lab`` template with:
+#:
+#: - no Font Awesome stylesheet links to cdn.jsdelivr.net, so a page requests
+#:   nothing but the dashboard server (offline venues, no third-party requests);
+#: - a server-rendered first paint: an output marked with
+#:   :data:`FIRST_PAINT_METADATA` is written into the page as HTML (not handed
+#:   to the JavaScript front end), the cells are not hidden while the front end
+#:   loads and the loading spinner is one short line, so the heatmap shows as
+#:   soon as the page arrives; a small script removes that static copy when
+#:   the interactive heatmap (``.gm-out-heatmap``) is in the page.
 VOILA_TEMPLATE = "gm_eval"
 _TEMPLATE_CONF = '{"base_template": "lab"}'
 _TEMPLATE_INDEX = """{%- extends 'voila/templates/lab/index.html.j2' -%}
@@ -508,9 +518,43 @@ _TEMPLATE_INDEX = """{%- extends 'voila/templates/lab/index.html.j2' -%}
   {{ spinner.css() }}
   <style>
     .jp-mod-noOutputs.jp-mod-noInput { display: none; }
+    #loading { height: auto; flex-direction: row; justify-content: flex-start; gap: 0.6em;
+               padding: 0.4em 1em; font-size: 0.8em; }
+    #loading h2 { font-size: 1em; font-weight: normal; margin: 0; }
+    .spinner-container { width: 1.6em; }
+    #rendered_cells { display: block !important; }  /* shown while the front end loads */
+    .gm-first-paint { padding: 0 1em; }
   </style>
   {{ super.super() }}
 {%- endblock notebook_css -%}
+
+{% block data_priority scoped %}
+{% if output and (output.get("metadata") or {}).get("gm_eval") == "first-paint"
+      and "text/html" in (output.get("data") or {}) %}
+<div class="gm-first-paint">{{ output["data"]["text/html"] }}</div>
+{% elif output %}
+  <script type="application/vnd.voila.cell-output+json">
+    {{ output | trusted | tojson }}
+  </script>
+{% endif %}
+{% endblock data_priority %}
+
+{%- block body_footer -%}
+{{ super() }}
+<script>
+(function () {
+  function swap() {
+    if (!document.querySelector(".gm-out-heatmap")) { return false; }
+    document.querySelectorAll(".gm-first-paint").forEach(function (e) { e.remove(); });
+    return true;
+  }
+  if (!swap()) {
+    var mo = new MutationObserver(function () { if (swap()) { mo.disconnect(); } });
+    mo.observe(document.body, {childList: true, subtree: true});
+  }
+})();
+</script>
+{%- endblock body_footer -%}
 """
 
 
@@ -748,7 +792,10 @@ def _sector_overview(results_dir):
     selected = w.Dropdown(options=[], description="Mechanism", layout=w.Layout(width="460px"))
     selected.add_class("gm-select-mechanism")
     outs = {name: w.Output(layout=w.Layout(min_height="120px"))
-            for name in ("heatmap", "ranking", "distribution", "median", "children")}
+            for name in ("ranking", "distribution", "median", "children")}
+    # the heatmap is an HTML table (gm_eval.heatmap_table): no plotly.js to run,
+    # so a filter change redraws it at once and the server can pre-render it
+    outs["heatmap"] = w.HTML(layout=w.Layout(min_height="120px", overflow="auto"))
     for name, o in outs.items():
         o.add_class(f"gm-out-{name}")
     status, note, heat_note = w.HTML(), w.HTML(), w.HTML()
@@ -795,8 +842,11 @@ def _sector_overview(results_dir):
                         if ids else "<b>No mechanism matches these filters.</b>")
         note.value = f"<i>{_esc(suppression_note(indicators, ids, k))}</i>"
         if not ids:
-            for o in outs.values():
-                o.clear_output()
+            for name, o in outs.items():
+                if name == "heatmap":
+                    o.value = ""
+                else:
+                    o.clear_output()
             heat_note.value = ""
             return
         lab = labels.to_dict()
@@ -806,9 +856,9 @@ def _sector_overview(results_dir):
                            if len(ids) > len(top) else
                            "<i>Blank cells: no evidence, or withheld to protect privacy.</i>")
         sub_scores = scores[scores["mechanism_id"].isin(ids)]
-        _show(outs["heatmap"], _big(plots.criteria_heatmap(
-            sub_scores[sub_scores["mechanism_id"].isin(top)], lab, "Scores by mechanism and criterion"), big,
-            rows=True))
+        outs["heatmap"].value = criteria_heatmap_html(
+            sub_scores[sub_scores["mechanism_id"].isin(top)], lab, "Scores by mechanism and criterion",
+            order=top, big=big)
         _show(outs["ranking"], _big(plots.ranking(
             sub_scores[sub_scores["mechanism_id"].isin(order[:RANKING_TOP])], "overall", lab,
             f"Ranking: overall score (top {min(RANKING_TOP, len(ids))} of {len(ids):,})"), big, rows=True))
@@ -836,7 +886,45 @@ def _sector_overview(results_dir):
     ])
     root.add_class("gm-dash")
     draw_all()
+    # what the server sends inside the page, shown until the controls load
+    root.gm_first_paint = (
+        '<div class="gm-dash-static" style="font-family:sans-serif">'
+        "<h2>Grievance mechanisms: sector overview</h2>"
+        f"<div>{status.value}</div><div>{note.value}</div><div>{heat_note.value}</div>"
+        f"{outs['heatmap'].value}"
+        '<p class="gm-loading" style="color:#555"><i>Loading the filters and charts&hellip;</i></p></div>')
     return root
+
+
+#: Metadata marking the output the ``gm_eval`` Voila template renders on the
+#: server, inside the page (see :func:`show_sector_overview`).
+FIRST_PAINT_METADATA = {"gm_eval": "first-paint"}
+
+
+def show_sector_overview(results_dir: str | Path | None = None) -> None:
+    """Display the sector overview, with a server-rendered first paint under Voila.
+
+    Displays :func:`build_sector_overview`'s dashboard. Under Voila it first
+    displays a static HTML copy of the page's head and heatmap, marked with
+    :data:`FIRST_PAINT_METADATA`: the ``gm_eval`` template writes it into the
+    page as HTML, so a viewer sees the heatmap as soon as the page arrives (with
+    a preheated kernel, before any JavaScript has run); it is removed when the
+    interactive heatmap appears. Elsewhere (JupyterLab, papermill) only the
+    dashboard is displayed.
+
+    Parameters
+    ----------
+    results_dir : path-like, optional
+        Default: the directory named by :data:`RESULTS_ENV`.
+    """
+    from IPython.display import display
+
+    root = build_sector_overview(results_dir)
+    static = getattr(root, "gm_first_paint", None)
+    if static and "VOILA_BASE_URL" in os.environ:
+        display({"text/html": static, "text/plain": "Sector overview"}, raw=True,
+                metadata=dict(FIRST_PAINT_METADATA))
+    display(root)
 
 
 def build_mechanism_view(results_dir: str | Path | None = None, qs: str | None = None):

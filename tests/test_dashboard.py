@@ -217,6 +217,51 @@ def test_sector_overview_widgets_filter_and_presentation(results, tables, capsys
     capsys.readouterr()
 
 
+def _heatmap_rows(root) -> list[str]:
+    import re
+
+    (heat,) = [w for w in _find(root, "HTML") if "gm-out-heatmap" in w._dom_classes]
+    return re.findall(r'<th scope="row"[^>]*>([^<]*)</th>', heat.value)
+
+
+def test_sector_overview_heatmap_follows_filters_and_first_paint(results, tables, capsys):
+    root = d.build_sector_overview(results)
+    mech, scores = tables["mechanisms"], tables["scores"]
+    overall = scores[scores["criterion"] == "overall"].sort_values("score", ascending=False, kind="stable")
+    names = mech.set_index("mechanism_id")["name"]
+    assert _heatmap_rows(root) == names.reindex(overall["mechanism_id"]).tolist()
+    # the server-rendered first paint holds the same heatmap
+    assert '<table class="gm-heatmap"' in root.gm_first_paint
+    for name in names:
+        assert f">{name}</th>" in root.gm_first_paint
+    (sector,) = _find(root, "Dropdown", "Sector")
+    sector.value = "garments"
+    assert sorted(_heatmap_rows(root)) == sorted(mech.loc[mech["sector"] == "garments", "name"])
+    capsys.readouterr()
+
+
+def test_show_sector_overview_sends_a_first_paint_only_under_voila(results, monkeypatch, capsys):
+    import IPython.display
+
+    shown = []
+
+    def record(*a, **k):  # figures drawn into Output widgets are displayed too: keep the rest
+        if not (isinstance(a[0], dict) and "application/vnd.plotly.v1+json" in a[0]):
+            shown.append((a, k))
+
+    monkeypatch.setattr(IPython.display, "display", record)
+    monkeypatch.delenv("VOILA_BASE_URL", raising=False)
+    d.show_sector_overview(results)
+    assert len(shown) == 1 and "gm-dash" in shown[0][0][0]._dom_classes
+    shown.clear()
+    monkeypatch.setenv("VOILA_BASE_URL", "/")
+    d.show_sector_overview(results)
+    (static, skw), (widget, _) = shown
+    assert skw["metadata"] == d.FIRST_PAINT_METADATA and skw["raw"] is True
+    assert static[0]["text/html"] == widget[0].gm_first_paint
+    capsys.readouterr()
+
+
 def test_mechanism_view_hostile_query(results, capsys):
     for qs in ("mechanism=..%2F..%2Fetc%2Fpasswd", "mechanism=%3Cscript%3Ealert(1)%3C%2Fscript%3E"):
         root = d.build_mechanism_view(results, qs)
@@ -327,7 +372,7 @@ def test_cli_dashboard_refuses_lan_without_token(results, capsys):
 
 
 # -------------------------------------------------------------- notebooks
-@pytest.mark.parametrize("name, func", [("sector_overview", "build_sector_overview"),
+@pytest.mark.parametrize("name, func", [("sector_overview", "show_sector_overview"),
                                         ("mechanism", "build_mechanism_view")])
 def test_notebooks_are_thin(name, func):
     nb = nbformat.read(REPO / "dashboards" / f"{name}.ipynb", as_version=4)

@@ -125,9 +125,9 @@ def browser(chromium_path):
         b.close()
 
 
-def new_page(browser):
+def new_page(browser, **context_options):
     """A new context and page that records every request (and websocket) URL and any dialog."""
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, **context_options)
     pg = ctx.new_page()
     pg.urls = []  # type: ignore[attr-defined]
     pg.dialogs = []  # type: ignore[attr-defined]

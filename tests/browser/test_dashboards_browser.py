@@ -44,6 +44,15 @@ def _texts(page, selector: str) -> list[str]:
     return page.eval_on_selector_all(selector, "els => els.map(e => e.textContent)")
 
 
+#: Row labels of the heatmap table (one per mechanism, top to bottom).
+HEAT_ROWS = ".gm-out-heatmap tbody th"
+
+
+def _rows(page) -> list[str]:
+    """Mechanism labels of the interactive heatmap table, top to bottom."""
+    return _texts(page, HEAT_ROWS)
+
+
 def _ticks(page, out_class: str, axis: str = "ytick") -> list[str]:
     """Tick labels of a figure, top to bottom (or left to right) as drawn on screen."""
     return page.eval_on_selector_all(
@@ -65,7 +74,8 @@ def overview(browser, server):
     from browser.conftest import new_page
 
     ctx, pg = new_page(browser)
-    _open(pg, f"{server}/voila/render/sector_overview.ipynb", 5)
+    _open(pg, f"{server}/voila/render/sector_overview.ipynb", 4)
+    pg.wait_for_selector(".gm-out-heatmap .gm-heatmap")
     yield pg
     ctx.close()
 
@@ -77,8 +87,13 @@ def test_sector_overview_renders_names_and_figures(overview, tables):
     assert "12 of 12 mechanisms shown" in text
     best = scores[scores["criterion"] == "overall"].sort_values("score", ascending=False)["mechanism_id"].iloc[0]
     best_name = mech.set_index("mechanism_id").loc[best, "name"]
-    heat = _ticks(page, "gm-out-heatmap")
-    assert set(heat) == set(mech["name"]), "the heatmap rows are the 12 mechanism names"
+    heat = _rows(page)
+    assert sorted(heat) == sorted(mech["name"]), "the heatmap rows are the 12 mechanism names"
+    assert heat[0] == best_name, "the heatmap starts with the best overall score"
+    cells = page.eval_on_selector_all(".gm-out-heatmap tbody tr:first-child td", "els => els.map(e => e.textContent)")
+    want = scores[scores["mechanism_id"] == best].set_index("criterion")["score"]
+    assert cells[-1] == f"{want['overall']:.0f}", "the last column is the overall score"
+    assert page.locator(".gm-first-paint").count() == 0, "the server-rendered copy is gone once interactive"
     assert _ticks(page, "gm-out-ranking")[0] == best_name, "the ranking starts with the best overall score"
     assert page.locator(f".gm-out-children {PLOT}").count() == 1
     assert page.locator(f".gm-out-median {PLOT}").count() == 1
@@ -89,15 +104,15 @@ def test_sector_overview_renders_names_and_figures(overview, tables):
 def test_filter_and_mechanism_dropdowns_change_the_charts(overview, tables):
     page = overview
     mech, _ = tables
-    before = _ticks(page, "gm-out-heatmap")
+    before = _rows(page)
     sector = mech["sector"].value_counts().index[0]  # the sector with most mechanisms
     expected = sorted(mech.loc[mech["sector"] == sector, "name"])
     assert sorted(before) != expected
     page.select_option(".gm-filter-sector select", label=sector)
     page.wait_for_function(
         "([sel, want]) => JSON.stringify([...document.querySelectorAll(sel)].map(e => e.textContent)"
-        ".sort()) === JSON.stringify(want)", arg=[".gm-out-heatmap .ytick text", expected], timeout=20_000)
-    after = _ticks(page, "gm-out-heatmap")
+        ".sort()) === JSON.stringify(want)", arg=[HEAT_ROWS, expected], timeout=20_000)
+    after = _rows(page)
     assert sorted(after) == expected
     # the mechanism dropdown redraws the comparison with the sector median
     legend_before = _texts(page, ".gm-out-median .legendtext")
@@ -125,8 +140,8 @@ def test_presentation_mode_hides_names(overview, tables):
     page.wait_for_function(
         "([sel, n]) => { const t = [...document.querySelectorAll(sel)].map(e => e.textContent);"
         " return t.length === n && t.every(x => /^Mechanism [A-Z]+$/.test(x)); }",
-        arg=[".gm-out-heatmap .ytick text", len(mech)], timeout=20_000)
-    after = _ticks(page, "gm-out-heatmap")
+        arg=[HEAT_ROWS, len(mech)], timeout=20_000)
+    after = _rows(page)
     assert sorted(after) == sorted(f"Mechanism {chr(65 + i)}" for i in range(len(mech)))
     page.wait_for_selector(".gm-dash.gm-present")
     text = page.inner_text("body")
@@ -169,3 +184,36 @@ def test_hostile_query_strings_give_a_clean_message(page, server, hostile):
     assert "<script>alert" not in page.content()
     assert page.dialogs == [], "a script from the query string ran"
     _only_local(page)
+
+
+def test_sector_overview_heatmap_is_in_the_page_sent_by_the_server(browser, server, tables):
+    """The heatmap is HTML inside the page itself (first paint with no JavaScript),
+    and the static copy gives way to the interactive heatmap once the page loads."""
+    import urllib.request
+
+    from browser.conftest import new_page
+
+    mech, scores = tables
+    with urllib.request.urlopen(f"{server}/voila/render/sector_overview.ipynb", timeout=90) as resp:
+        served = resp.read().decode("utf-8")
+    start = served.index('<div class="gm-first-paint">')
+    static = served[start:served.index("</table>", start)]
+    assert '<table class="gm-heatmap"' in static
+    for name in mech["name"]:
+        assert f'scope="row" style="padding:3px 7px;text-align:left;font-weight:500;white-space:nowrap">{name}</th>' \
+            in static, f"{name!r} is not a row of the server-rendered heatmap"
+    assert "<b>12</b> of 12 mechanisms shown" in served[start:]
+    for bad in ("build_sector_overview", "show_sector_overview", "Traceback"):
+        assert bad not in served
+    # with JavaScript disabled the page still shows the heatmap (what a viewer sees first)
+    ctx, pg = new_page(browser, java_script_enabled=False)
+    try:
+        pg.goto(f"{server}/voila/render/sector_overview.ipynb")
+        rows = pg.eval_on_selector_all(".gm-first-paint tbody th", "els => els.map(e => e.textContent)")
+        best = scores[scores["criterion"] == "overall"].sort_values("score", ascending=False)["mechanism_id"]
+        assert rows[0] == mech.set_index("mechanism_id").loc[best.iloc[0], "name"]
+        assert sorted(rows) == sorted(mech["name"])
+        assert pg.is_visible(".gm-first-paint .gm-heatmap"), "the static heatmap is visible before any script"
+        screenshot(pg, "sector_overview_first_paint")
+    finally:
+        ctx.close()
