@@ -128,11 +128,12 @@ class BackgroundJob:
     def result(self) -> Any:
         """The job's return value (re-raises its exception, from an in-process rerun)."""
         if not self.forked:
+            assert self._future is not None and self._pool is not None
             try:
-                assert self._future is not None
                 return self._future.result()
             finally:
-                self.close()
+                self._pool.shutdown(wait=True)  # the job is over: let its thread end
+                self._pool = None
         assert self._reader is not None
         self._reader.join()
         ok = self._wait() == 0

@@ -10,7 +10,9 @@ run behind ``gm-eval score``: load and validate, score, publish.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -81,6 +83,22 @@ def data_quality_tables(evidence: Evidence) -> tuple[pd.DataFrame, pd.DataFrame]
             }
         )
     return pd.DataFrame(rows), wt
+
+
+#: Modules of the scoring step that load scipy.stats and statsmodels (about 1 s).
+_STATISTICS_MODULES = ("gm_eval.stats", "statsmodels.stats.proportion", "gm_eval.descriptive",
+                       "gm_eval.equity", "gm_eval.survey_quality", "gm_eval.timetoevent")
+
+
+def _import_statistics() -> None:
+    """Import the statistics modules (run in a thread while the data loads: reading and
+    typing leave the GIL free part of the time, and both halves of :func:`score` then
+    start with them imported instead of importing them twice, once per process)."""
+    for name in _STATISTICS_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - imported again, and the error raised, where used
+            return
 
 
 def _others(evidence: Evidence, min_n: int, log) -> dict[str, pd.DataFrame]:
@@ -281,15 +299,25 @@ def score_data_dir(
         Invalid data, profile or mapping (nothing is written).
     """
     from gm_eval import load
-    from gm_eval.publish import write_results
 
     t0 = time.perf_counter()
     prof = load_profile(profile)  # fail early on a bad profile, before reading data
-    evidence = load(data_dir, mapping=mapping, as_of=as_of)
+    warm = threading.Thread(target=_import_statistics, name="gm-eval-imports", daemon=True)
+    warm.start()
+    try:
+        evidence = load(data_dir, mapping=mapping, as_of=as_of)
+    finally:
+        warm.join()
     if progress:
         print(f"loaded {data_dir} in {time.perf_counter() - t0:.2f} s", file=sys.stderr)
-    tables = score(evidence, profile=prof, k=k, progress=progress)
-    manifest = {
+    out = _score_and_write(evidence, prof, k, out_dir, progress)
+    if progress:
+        print(f"scored and wrote {out} in {time.perf_counter() - t0:.2f} s", file=sys.stderr)
+    return out
+
+
+def _manifest(evidence: Evidence, prof: dict) -> dict:
+    return {
         "tool": "gm-eval",
         "version": __version__,
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -301,9 +329,44 @@ def score_data_dir(
             for name, s in evidence.sources.items()
         },
     }
-    t1 = time.perf_counter()
-    out = write_results(tables, manifest, out_dir, k=k)
-    if progress:
-        print(f"  publish and write: {time.perf_counter() - t1:.2f} s", file=sys.stderr)
-        print(f"scored and wrote {out} in {time.perf_counter() - t0:.2f} s", file=sys.stderr)
-    return out
+
+
+def _score_and_write(evidence: Evidence, profile: dict, k: int, out_dir, progress: bool) -> Path:
+    """:func:`score` and :func:`gm_eval.publish.write_results` in one pass, two halves at once.
+
+    The statistics tables are computed, published and written by a forked child
+    process (see :mod:`gm_eval.parallel`) into the results directory being built,
+    while this process computes, publishes and writes the indicators, scores and
+    recommendations. The tables and the manifest are those of
+    ``write_results(score(evidence, profile, k=k), manifest, out_dir, k=k)``.
+    """
+    from gm_eval.publish import atomic_directory, write_manifest, write_tables
+
+    def log(msg):
+        if progress:
+            print(msg, file=sys.stderr)
+
+    prof = load_profile(profile)
+    target = Path(out_dir)
+    with atomic_directory(target) as tmp:
+
+        def statistics() -> list[str]:
+            tables = _others(evidence, prof["min_n"], log)
+            t0 = time.perf_counter()
+            names = write_tables(tables, tmp, k=k)
+            log(f"  publish and write (statistics tables): {time.perf_counter() - t0:.2f} s")
+            return names
+
+        job = BackgroundJob(statistics)
+        try:
+            main = _main_tables(evidence, prof, k, log)
+            t0 = time.perf_counter()
+            names = write_tables(main, tmp, k=k)
+            log(f"  publish and write (indicators, scores...): {time.perf_counter() - t0:.2f} s")
+            t0 = time.perf_counter()
+            names += job.result()
+            log(f"  waited for the statistics tables: {time.perf_counter() - t0:.2f} s")
+        finally:
+            job.close()
+        write_manifest(tmp, _manifest(evidence, prof), k, names)
+    return target.absolute()

@@ -46,6 +46,8 @@ __all__ = [
     "suppress_counts",
     "formula_safe",
     "write_results",
+    "write_tables",
+    "write_manifest",
     "atomic_directory",
 ]
 
@@ -425,6 +427,55 @@ def _json_default(o):
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
+def write_tables(tables: dict[str, pd.DataFrame], directory: str | Path,
+                 k: int = DEFAULT_K) -> list[str]:
+    """Publish result tables and write each as CSV and Parquet into ``directory``.
+
+    The building block of :func:`write_results`, for writers that fill one results
+    directory in parts (``gm-eval score`` writes the statistics tables from a second
+    process while the indicators are computed): ``directory`` is normally the
+    temporary folder of an :class:`atomic_directory`.
+
+    Parameters
+    ----------
+    tables : dict of str to DataFrame
+        Computed result tables (see ``RESULT_COLUMNS``); ``indicators`` must come with
+        its ``indicator_catalogue`` (suppression depends on the evidence kind).
+    directory : path-like
+        An existing folder.
+    k : int
+        Suppression threshold.
+
+    Returns
+    -------
+    list of str
+        The names of the tables written.
+    """
+    published = publish(tables, k=k)
+    folder = Path(directory)
+
+    def write(name: str, df: pd.DataFrame) -> None:
+        _write_csv(formula_safe(df), folder / f"{name}.csv")
+        df.to_parquet(folder / f"{name}.parquet", index=False)
+
+    # two files at a time: pyarrow's CSV and Parquet writers release the GIL
+    largest_first = sorted(published, key=lambda n: -len(published[n]))
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gm-eval-write") as pool:
+        for f in [pool.submit(write, n, published[n]) for n in largest_first]:
+            f.result()
+    return list(published)
+
+
+def write_manifest(directory: str | Path, manifest: dict, k: int, tables: Iterable[str]) -> None:
+    """Write ``manifest.json`` (``manifest`` plus ``k`` and the sorted table names)."""
+    man = dict(manifest)
+    man["k"] = k
+    man["tables"] = sorted(tables)
+    (Path(directory) / "manifest.json").write_text(
+        json.dumps(man, indent=2, default=_json_default, ensure_ascii=False) + "\n",
+        encoding="utf-8")
+
+
 def write_results(tables: dict[str, pd.DataFrame], manifest: dict, out_dir: str | Path,
                   k: int = DEFAULT_K) -> Path:
     """Publish result tables and write the results directory atomically.
@@ -446,23 +497,8 @@ def write_results(tables: dict[str, pd.DataFrame], manifest: dict, out_dir: str 
     pathlib.Path
         The results directory.
     """
-    published = publish(tables, k=k)
     target = Path(out_dir)
-
-    def write(tmp: Path, name: str, df: pd.DataFrame) -> None:
-        _write_csv(formula_safe(df), tmp / f"{name}.csv")
-        df.to_parquet(tmp / f"{name}.parquet", index=False)
-
     with atomic_directory(target) as tmp:
-        # two files at a time: pyarrow's CSV and Parquet writers release the GIL
-        largest_first = sorted(published, key=lambda n: -len(published[n]))
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gm-eval-write") as pool:
-            for f in [pool.submit(write, tmp, n, published[n]) for n in largest_first]:
-                f.result()
-        man = dict(manifest)
-        man["k"] = k
-        man["tables"] = sorted(published)
-        (tmp / "manifest.json").write_text(
-            json.dumps(man, indent=2, default=_json_default, ensure_ascii=False) + "\n",
-            encoding="utf-8")
+        names = write_tables(tables, tmp, k=k)
+        write_manifest(tmp, manifest, k, names)
     return target.absolute()

@@ -99,10 +99,50 @@ def test_score_gives_identical_tables_forked_and_in_a_thread(monkeypatch):
         started.append(self.forked)
 
     monkeypatch.setattr(parallel.BackgroundJob, "__init__", spy)
+    # other tests may leave a daemon thread (tqdm's monitor) that disables forking
+    monkeypatch.setattr(parallel, "fork_enabled", lambda: True)
     forked = score(ev, k=1)
-    monkeypatch.setenv("GM_EVAL_NO_FORK", "1")
+    monkeypatch.setattr(parallel, "fork_enabled", lambda: False)
     threaded = score(ev, k=1)
     assert started == [True, False]
     assert list(forked) == list(threaded)
     for name in forked:
         pd.testing.assert_frame_equal(forked[name], threaded[name], check_exact=True)
+
+
+def test_fork_is_not_used_while_another_python_thread_runs():
+    import threading
+
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait, daemon=True)
+    t.start()
+    try:
+        assert not fork_enabled()
+        assert not BackgroundJob(lambda: 1).forked
+    finally:
+        stop.set()
+        t.join()
+
+
+@linux
+def test_score_data_dir_in_two_processes_writes_what_write_results_of_score_writes(tmp_path):
+    import json
+
+    import gm_eval
+    from gm_eval import synth
+    from gm_eval.pipeline import score, score_data_dir
+    from gm_eval.publish import write_results
+
+    data = tmp_path / "data"
+    synth.write_data_dir(synth.generate(n_mechanisms=12, seed=5), data)
+    split = score_data_dir(data, tmp_path / "split", progress=False)
+    ev = gm_eval.load(data)
+    manifest = json.loads((split / "manifest.json").read_text())
+    for key in ("k", "tables"):
+        manifest.pop(key)
+    whole = write_results(score(ev), manifest, tmp_path / "whole")
+    names = sorted(p.name for p in split.iterdir())
+    assert names == sorted(p.name for p in whole.iterdir())
+    assert len(names) == 2 * 16 + 1
+    for name in names:
+        assert (split / name).read_bytes() == (whole / name).read_bytes(), name
