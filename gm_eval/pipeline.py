@@ -10,9 +10,7 @@ run behind ``gm-eval score``: load and validate, score, publish.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -83,22 +81,6 @@ def data_quality_tables(evidence: Evidence) -> tuple[pd.DataFrame, pd.DataFrame]
             }
         )
     return pd.DataFrame(rows), wt
-
-
-#: Modules of the scoring step that load scipy.stats and statsmodels (about 1 s).
-_STATISTICS_MODULES = ("gm_eval.stats", "statsmodels.stats.proportion", "gm_eval.descriptive",
-                       "gm_eval.equity", "gm_eval.survey_quality", "gm_eval.timetoevent")
-
-
-def _import_statistics() -> None:
-    """Import the statistics modules (run in a thread while the data loads: reading and
-    typing leave the GIL free part of the time, and both halves of :func:`score` then
-    start with them imported instead of importing them twice, once per process)."""
-    for name in _STATISTICS_MODULES:
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - imported again, and the error raised, where used
-            return
 
 
 def _others(evidence: Evidence, min_n: int, log) -> dict[str, pd.DataFrame]:
@@ -302,12 +284,7 @@ def score_data_dir(
 
     t0 = time.perf_counter()
     prof = load_profile(profile)  # fail early on a bad profile, before reading data
-    warm = threading.Thread(target=_import_statistics, name="gm-eval-imports", daemon=True)
-    warm.start()
-    try:
-        evidence = load(data_dir, mapping=mapping, as_of=as_of)
-    finally:
-        warm.join()
+    evidence = load(data_dir, mapping=mapping, as_of=as_of)
     if progress:
         print(f"loaded {data_dir} in {time.perf_counter() - t0:.2f} s", file=sys.stderr)
     out = _score_and_write(evidence, prof, k, out_dir, progress)
