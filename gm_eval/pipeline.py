@@ -83,8 +83,16 @@ def data_quality_tables(evidence: Evidence) -> tuple[pd.DataFrame, pd.DataFrame]
     return pd.DataFrame(rows), wt
 
 
-def _others(evidence: Evidence, min_n: int, log) -> dict[str, pd.DataFrame]:
-    """Tables of the statistics modules: time to event, equity, survey quality, descriptives."""
+#: The small descriptive tables that ``gm-eval score`` computes in the main process
+#: (the rest of :func:`_others` runs in the child: this balances the two halves).
+_LIGHT_TABLES = ("survey_items", "clms_funnel", "self_assessment")
+
+
+def _others(evidence: Evidence, min_n: int, log, only=None, skip=()) -> dict[str, pd.DataFrame]:
+    """Tables of the statistics modules: time to event, equity, survey quality, descriptives.
+
+    ``only`` (table names) restricts the jobs run; ``skip`` leaves jobs out.
+    """
     from gm_eval import descriptive, equity, survey_quality, timetoevent
 
     out: dict[str, pd.DataFrame] = {}
@@ -101,6 +109,8 @@ def _others(evidence: Evidence, min_n: int, log) -> dict[str, pd.DataFrame]:
         ("self_assessment",): lambda: descriptive.self_assessment_answers(evidence, questions()),
     }
     for names, job in jobs.items():
+        if (only is not None and not set(names) & set(only)) or set(names) & set(skip):
+            continue
         t0 = time.perf_counter()
         res = job()
         res = res if isinstance(res, tuple) else (res,)
@@ -328,7 +338,7 @@ def _score_and_write(evidence: Evidence, profile: dict, k: int, out_dir, progres
     with atomic_directory(target) as tmp:
 
         def statistics() -> list[str]:
-            tables = _others(evidence, prof["min_n"], log)
+            tables = _others(evidence, prof["min_n"], log, skip=_LIGHT_TABLES)
             t0 = time.perf_counter()
             names = write_tables(tables, tmp, k=k)
             log(f"  publish and write (statistics tables): {time.perf_counter() - t0:.2f} s")
@@ -337,6 +347,7 @@ def _score_and_write(evidence: Evidence, profile: dict, k: int, out_dir, progres
         job = BackgroundJob(statistics)
         try:
             main = _main_tables(evidence, prof, k, log)
+            main.update(_others(evidence, prof["min_n"], log, only=_LIGHT_TABLES))
             t0 = time.perf_counter()
             names = write_tables(main, tmp, k=k)
             log(f"  publish and write (indicators, scores...): {time.perf_counter() - t0:.2f} s")

@@ -106,7 +106,10 @@ _FORBIDDEN = {"case_id", "respondent_id", "child_id", "complainant_name", "respo
 
 
 def _add_flag(flags: pd.Series, mask: pd.Series, flag: str) -> pd.Series:
-    flags = flags.astype(object).where(flags.notna(), "").astype(str)
+    if flags.dtype == "str":
+        flags = flags.fillna("")  # same as below, without a round trip through objects
+    else:
+        flags = flags.astype(object).where(flags.notna(), "").astype(str)
     # flags take few distinct values: test each distinct value once, not every row
     codes, uniques = pd.factorize(flags)
     has_u = np.array([flag in str(u).split(";") for u in uniques] + [False], dtype=bool)
