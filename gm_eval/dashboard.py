@@ -967,7 +967,7 @@ def _mechanism_view(results_dir, qs):
                       description="Mechanism", layout=w.Layout(width="460px"))
     pick.add_class("gm-select-mechanism")
     dim = w.Dropdown(options=[(v, k) for k, v in DIMENSIONS.items()], value="gender",
-                     description="Break down by")
+                     description="Break down by", style={"description_width": "initial"})
     dim.add_class("gm-select-dimension")
     ind = w.Dropdown(options=[], description="Indicator", layout=w.Layout(width="460px"))
     ind.add_class("gm-select-indicator")

@@ -42,6 +42,8 @@ __all__ = [
     "survey_items",
     "clms_funnel",
     "criteria_heatmap",
+    "group_label",
+    "GROUP_LABELS",
     "score_distribution",
     "ranking",
     "mechanism_comparison",
@@ -296,6 +298,16 @@ def case_volume(volume: pd.DataFrame, dimension: str = "category", title: str | 
     return fig
 
 
+#: Readable labels of group codes (``15_17`` -> "15-17"); others lose their underscores.
+GROUP_LABELS: dict[str, str] = {"under_15": "under 15", "15_17": "15-17", "18_plus": "18 and over"}
+
+
+def group_label(dimension: str, group: object) -> str:
+    """Axis label of one group of a breakdown (``age_band``, ``15_17`` -> ``age band: 15-17``)."""
+    g = str(group)
+    return f"{dimension.replace('_', ' ')}: {GROUP_LABELS.get(g, g.replace('_', ' '))}"
+
+
 def disaggregation(disagg: pd.DataFrame, title: str = "Results by group") -> go.Figure:
     """Dot-and-whisker plot of one indicator across the groups of each dimension.
 
@@ -314,7 +326,7 @@ def disaggregation(disagg: pd.DataFrame, title: str = "Results by group") -> go.
     for i, dim in enumerate(dims):
         d = df[df["dimension"] == dim]
         _add(fig, go.Scatter,
-            x=d["value"], y=[f"{dim.replace('_', ' ')}: {str(g).replace('_', ' ')}" for g in d["group"]],
+            x=d["value"], y=[group_label(dim, g) for g in d["group"]],
             mode="markers", name=dim.replace("_", " "), marker=dict(size=14, color=OKABE_ITO[i % 8]),
             error_x=dict(type="data", symmetric=False, array=(d["ci_high"] - d["value"]).clip(lower=0),
                          arrayminus=(d["value"] - d["ci_low"]).clip(lower=0), thickness=2),

@@ -179,3 +179,12 @@ def test_suppression_sentence_counts_withheld_rows():
     df = pd.DataFrame({"flags": ["suppressed", "", "small_n;suppressed", np.nan]})
     assert narrative.suppression_sentence(df, "values")[0].startswith("2 values were withheld")
     assert narrative.suppression_sentence(df.iloc[[1]], "values") == []
+
+
+def test_breakdown_labels_are_readable():
+    disagg = pd.DataFrame({"dimension": ["age_band"] * 3 + ["migrant"], "group": ["under_15", "15_17", "18_plus", "yes"],
+                           "value": [0.2, 0.4, 0.6, 0.5], "ci_low": [0.1, 0.3, 0.5, 0.4],
+                           "ci_high": [0.3, 0.5, 0.7, 0.6]})
+    fig = plots.disaggregation(disagg)
+    assert list(fig.data[0].y) == ["age band: under 15", "age band: 15-17", "age band: 18 and over"]
+    assert list(fig.data[1].y) == ["migrant: yes"]
