@@ -30,7 +30,14 @@ import pandas as pd
 
 from gm_eval.errors import InputError
 
-__all__ = ["RECORD_ID_COLUMNS", "key_path", "get_key", "pseudonymise", "pseudonymise_tables"]
+__all__ = [
+    "RECORD_ID_COLUMNS",
+    "key_path",
+    "get_key",
+    "pseudonymise",
+    "pseudonym_columns",
+    "pseudonymise_tables",
+]
 
 #: Columns holding record ids, per table.
 RECORD_ID_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -128,15 +135,47 @@ def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
     return out.mask(missing)
 
 
-def pseudonymise_tables(tables: dict[str, pd.DataFrame], key: bytes) -> dict[str, pd.DataFrame]:
-    """Pseudonymise every record-id column of typed input tables (new frames; the
-    input frames are left unchanged)."""
+def pseudonym_columns(name: str, df: pd.DataFrame, key: bytes) -> dict[str, pd.Series]:
+    """The pseudonyms of the record-id columns of table ``name`` (by column).
+
+    Positioned like ``df``'s rows; computed ahead, while other tables are still being
+    checked, and put in place by :func:`pseudonymise_tables`.
+    """
+    return {c: pseudonymise(df[c], key) for c in RECORD_ID_COLUMNS.get(name, ()) if c in df.columns}
+
+
+def pseudonymise_tables(tables: dict[str, pd.DataFrame], key: bytes | None,
+                        ready: dict[str, dict[str, pd.Series]] | None = None
+                        ) -> dict[str, pd.DataFrame]:
+    """Pseudonymise every record-id column of typed input tables.
+
+    Parameters
+    ----------
+    tables : dict of str to DataFrame
+        Typed input tables; they are left unchanged (new frames are returned).
+    key : bytes or None
+        The 16-byte key (only used for columns not in ``ready``).
+    ready : dict, optional
+        Pseudonyms already computed by :func:`pseudonym_columns` on the same rows,
+        in the same order, by table and column.
+
+    Returns
+    -------
+    dict of str to DataFrame
+    """
+    ready = ready or {}
     out = dict(tables)
     for name, cols in RECORD_ID_COLUMNS.items():
         if name in out:
             df = out[name].copy(deep=False)  # copy-on-write: the input keeps its ids
             for c in cols:
                 if c in df.columns:
-                    df[c] = pseudonymise(df[c], key)
+                    done = ready.get(name, {}).get(c)
+                    if done is not None and len(done) == len(df):
+                        df[c] = pd.Series(done.array, index=df.index)
+                    else:
+                        if key is None:
+                            raise ValueError("key must be 16 bytes")
+                        df[c] = pseudonymise(df[c], key)
             out[name] = df
     return out

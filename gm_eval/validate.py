@@ -28,7 +28,12 @@ from gm_eval.errors import InputError, ValidationFailed
 from gm_eval.evidence import Evidence, SourceFile
 from gm_eval.io.mapping import Mapping, TableMapping, load_mapping
 from gm_eval.io.readers import RawTable, _series_text, find_table_files, read_table_file
-from gm_eval.pseudonym import get_key, pseudonymise_tables
+from gm_eval.pseudonym import (
+    RECORD_ID_COLUMNS,
+    get_key,
+    pseudonym_columns,
+    pseudonymise_tables,
+)
 
 __all__ = [
     "Problem",
@@ -655,10 +660,14 @@ def validate_tables(raws: dict[str, RawTable], as_of=None, today: dt.date | None
     return _finish_validation(raws, done, as_of=as_of, today=today, key=key)
 
 
-def _finish_validation(raws: dict[str, RawTable], done: dict, as_of, today, key
+def _finish_validation(raws: dict[str, RawTable], done: dict, as_of, today, key, ready=None
                        ) -> tuple[Evidence | None, ValidationReport]:
     """Merge the per-table results of :func:`_type_one`, run the cross-table checks and,
-    when there is no error, pseudonymise into :class:`Evidence`."""
+    when there is no error, pseudonymise into :class:`Evidence`.
+
+    ``ready`` maps tables to futures of their pseudonyms
+    (:func:`gm_eval.pseudonym.pseudonym_columns`, computed while the checks run).
+    """
     report = ValidationReport()
     seen: Counter = Counter()
     as_of_given = _parse_as_of(as_of)
@@ -689,7 +698,13 @@ def _finish_validation(raws: dict[str, RawTable], done: dict, as_of, today, key
         return None, report
     tables = {n: df.reset_index(drop=True) for n, df in typed.items()}
     # Record ids never travel further than this line: keyed pseudonyms replace them.
-    tables = pseudonymise_tables(tables, key if key is not None else get_key())
+    if ready and key is None:
+        pseudo = {n: f.result() for n, f in ready.items()}
+        missing = any(c in tables[n].columns and c not in pseudo.get(n, {})
+                      for n, cols in RECORD_ID_COLUMNS.items() if n in tables for c in cols)
+        tables = pseudonymise_tables(tables, get_key() if missing else None, ready=pseudo)
+    else:
+        tables = pseudonymise_tables(tables, key if key is not None else get_key())
     sources = {n: SourceFile(n, r.file, r.sha256, len(r.frame)) for n, r in raws.items()}
     ev = Evidence(tables=tables, as_of=as_of_ts, sources=sources, warnings=report.warnings)
     return ev, report
@@ -719,16 +734,27 @@ def _read_and_validate(data_dir, mapping, as_of, today):
     m: Mapping = load_mapping(mapping)
     files = find_table_files(data_dir, m)
 
+    try:
+        # an existing key only: a new one is made (as before) once the data is valid
+        early_key = get_key(create=False)
+    except InputError:
+        early_key = None  # none yet, or unreadable: pseudonymised (or reported) at the end
+    ready = {}
+
     def read_and_type(name: str):
         # Each table is typed as soon as it is read: the large cases table is typed
-        # while the other files are still being read (two at a time).
+        # while the other files are still being read (two at a time); its ids are
+        # pseudonymised by the other thread while the cross-table checks run.
         path = files[name]
         try:
             raw = read_table_file(name, path, m)
         except InputError as exc:
             return None, Problem("error", name, path.name, None, None, None,
                                  str(exc).removeprefix(f"{path.name}: ")), None
-        return raw, None, _type_one(name, raw)
+        typed = _type_one(name, raw)
+        if early_key is not None and typed[0] is not None and name in RECORD_ID_COLUMNS:
+            ready[name] = pool.submit(pseudonym_columns, name, typed[0], early_key)
+        return raw, None, typed
 
     def size(name: str) -> int:
         try:
@@ -739,16 +765,17 @@ def _read_and_validate(data_dir, mapping, as_of, today):
     order = sorted(files, key=lambda n: -size(n))  # largest file first
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gm-eval-load") as pool:
         results = dict(zip(order, pool.map(read_and_type, order), strict=True))
-    raws: dict[str, RawTable] = {}
-    unreadable: list[Problem] = []
-    done = {}
-    for name in files:  # contract order
-        raw, problem, typed = results[name]
-        if raw is None:
-            unreadable.append(problem)
-        else:
-            raws[name], done[name] = raw, typed
-    ev, report = _finish_validation(raws, done, as_of=as_of, today=today, key=None)
+        raws: dict[str, RawTable] = {}
+        unreadable: list[Problem] = []
+        done = {}
+        for name in files:  # contract order
+            raw, problem, typed = results[name]
+            if raw is None:
+                unreadable.append(problem)
+            else:
+                raws[name], done[name] = raw, typed
+        ev, report = _finish_validation(raws, done, as_of=as_of, today=today, key=None,
+                                        ready=ready if not unreadable else None)
     if unreadable:
         # A table that could not be read at all is an error, not an absent table.
         names = {p.table for p in unreadable}
