@@ -404,3 +404,23 @@ def test_binomtest_two_sided_matches_scipy():
     ref = np.array([st.binomtest(int(a), int(b), float(c)).pvalue for a, b, c in zip(k, n, p, strict=True)])
     np.testing.assert_allclose(S.binomtest_two_sided(k, n, p), ref, rtol=1e-9, atol=1e-15)
     assert np.isnan(S.binomtest_two_sided(1, 0, 0.5)[0])
+
+
+@pytest.mark.parametrize("alpha", [0.05, 0.1, 0.01])
+def test_wilson_is_bit_identical_to_statsmodels_proportion_confint(alpha):
+    from statsmodels.stats.proportion import proportion_confint
+
+    rng = np.random.default_rng(1)
+    n = rng.integers(1, 50_000, 20_000).astype(float)
+    x = np.floor(rng.random(20_000) * (n + 1))
+    x[:20], x[20:40] = 0, n[20:40]
+    lo, hi = S.wilson_interval(x, n, alpha=alpha)
+    slo, shi = proportion_confint(x, n, alpha=alpha, method="wilson")
+    assert np.array_equal(lo, np.clip(slo, 0, 1)) and np.array_equal(hi, np.clip(shi, 0, 1))
+
+
+def test_kaplan_meier_critical_value_is_scipy_norm_ppf():
+    from scipy import stats
+
+    for alpha in (0.05, 0.1, 0.01, 0.2):
+        assert S._ndtri(1 - alpha / 2) == stats.norm.ppf(1 - alpha / 2)
