@@ -92,12 +92,16 @@ class Context:
         if key not in self.cache:
             df = self.evidence.tables[name]
             if name != "mechanisms" and "mechanism_id" in df.columns:
+                from gm_eval.stats import positions_in
+
+                mid = df["mechanism_id"]
                 cats = pd.Index(self.evidence.mechanisms["mechanism_id"].astype("object"))
-                extra = pd.Index(pd.unique(df["mechanism_id"].astype("object"))).difference(cats)
+                # distinct values first: a million Arrow strings are never made Python objects
+                extra = pd.Index(np.asarray(pd.unique(mid), dtype=object)).difference(cats)
                 cats = cats.append(extra) if len(extra) else cats
-                df = df.assign(
-                    mechanism_id=pd.Categorical(df["mechanism_id"].astype("object"), categories=cats)
-                )
+                # every id is among the categories: the codes are the positions in them
+                codes = positions_in(mid, cats)
+                df = df.assign(mechanism_id=pd.Categorical.from_codes(codes, categories=cats))
             self.cache[key] = df
         return self.cache[key]
 
