@@ -341,13 +341,19 @@ class _Typer:
             if typed is not None:
                 return typed
             s = _series_text(s)
-        s = _clean_text(s)
         kind = c.kind
+        if kind == "enum":
+            # An enum has a handful of distinct values: clean and normalise those only
+            # (the same operations as for every cell, on the distinct cells).
+            codes, uniques = pd.factorize(s)
+            clean = _clean_text(pd.Series(uniques, dtype=s.dtype))
+            norm = [np.nan if pd.isna(v) else re.sub(r"[\s\-]+", "_", str(v).strip().lower())
+                    for v in clean]
+            mapped = np.array(norm + [np.nan], dtype=object)
+            return pd.Series(mapped[codes], index=s.index, dtype=object)
+        s = _clean_text(s)
         if kind in ("id", "str"):
             return s
-        if kind == "enum":
-            norm = _unique_map(s, lambda v: re.sub(r"[\s\-]+", "_", str(v).strip().lower()))
-            return norm
         if kind == "multi":
             def f(v):
                 parts = [p.strip().lower().replace(" ", "_") for p in str(v).split(";")]
