@@ -612,7 +612,7 @@ def voila_argv(port: int = 8866, ip: str = "127.0.0.1", token: str | None = None
         raise InputError(f"serving on {ip} makes the dashboards visible to the network: "
                          "pass --token (at least 8 characters) as well")
     folder = Path(notebooks) if notebooks is not None else dashboards_dir()
-    argv = [sys.executable, "-m", "voila", str(folder), "--no-browser",
+    argv = [sys.executable, "-m", "gm_eval.voila_server", str(folder), "--no-browser",
             f"--Voila.ip={ip}", f"--port={int(port)}", f"--Voila.base_url={base_url}"]
     argv.append(f"--Voila.token={token}" if token else "--Voila.token=")
     for sec, vals in voila_config(overrides).items():

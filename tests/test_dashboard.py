@@ -304,7 +304,7 @@ def _opts(argv):
 def test_voila_argv_ships_safe_defaults():
     argv = d.voila_argv(port=9999)
     o = _opts(argv)
-    assert argv[1:3] == ["-m", "voila"]
+    assert argv[1:3] == ["-m", "gm_eval.voila_server"], "Voila runs with the sliced message wait"
     assert o["Voila.ip"] == "127.0.0.1" and o["port"] == "9999" and o["Voila.token"] == ""
     assert o["VoilaConfiguration.strip_sources"] == "True"
     assert o["VoilaConfiguration.show_tracebacks"] == "False"
