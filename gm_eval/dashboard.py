@@ -37,8 +37,7 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -626,7 +625,6 @@ def voila_argv(port: int = 8866, ip: str = "127.0.0.1", token: str | None = None
 
 def launch(results_dir: str | Path, port: int = 8866, ip: str = "127.0.0.1", token: str | None = None,
            wait: bool = True, base_url: str = "/", overrides: Mapping[str, Mapping[str, object]] | None = None,
-           warm: bool = True, on_warm: Callable[[bool, str], None] | None = None,
            **popen_kwargs) -> subprocess.Popen | int:
     """Serve the dashboards for ``results_dir`` with Voila.
 
@@ -640,73 +638,21 @@ def launch(results_dir: str | Path, port: int = 8866, ip: str = "127.0.0.1", tok
     wait : bool
         Block until Voila exits and return its exit code; otherwise return the
         running :class:`subprocess.Popen`.
-    warm : bool
-        When kernels are preheated, take the server's first preheated kernel
-        as soon as it has started and shut it down (:func:`gm_eval.warmup.warm_up`,
-        in a background thread), so that the first viewer gets its
-        replacement: the pre-run of a fresh server's first kernel sometimes
-        stalls for the 60 s cell timeout.
-    on_warm : callable, optional
-        Called as ``on_warm(ok, message)`` when the warm-up has finished.
-
-    Returns
-    -------
-    int or subprocess.Popen
-        The exit code, or (``wait=False``) the process, whose ``gm_warmed``
-        attribute is a :class:`threading.Event` set when the warm-up has
-        finished (at once when there is none).
 
     Raises
     ------
     gm_eval.errors.InputError
         When ``results_dir`` is not a results directory or the address is unsafe.
     """
-    import threading
-
     results_dir = Path(results_dir).resolve()
     if not (results_dir / "mechanisms.parquet").is_file() and not (results_dir / "mechanisms.csv").is_file():
         raise InputError(f"{results_dir} is not a results directory (run `gm-eval score` first)")
-    data_root = Path(tempfile.mkdtemp(prefix="gm-eval-voila-"))
-    kernels_root = data_root / "kernels"  # Voila writes each kernel's connection file under it
-    kernels_root.mkdir()
-    cfg = voila_config(overrides)
-    merged = {**(overrides or {}), "Voila": {**dict((overrides or {}).get("Voila", {})),
-                                             "connection_dir_root": str(kernels_root)}}
-    argv = voila_argv(port=port, ip=ip, token=token, base_url=base_url, overrides=merged)
+    argv = voila_argv(port=port, ip=ip, token=token, base_url=base_url, overrides=overrides)
     env = {**os.environ, **popen_kwargs.pop("env", {}), RESULTS_ENV: str(results_dir)}
+    data_root = Path(tempfile.mkdtemp(prefix="gm-eval-voila-"))
     write_voila_template(data_root)
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(data_root), env.get("JUPYTER_PATH", "")) if p)
     proc = subprocess.Popen(argv, env=env, **popen_kwargs)
-    proc.gm_warmed = threading.Event()  # type: ignore[attr-defined]
-    pooled = (cfg["VoilaConfiguration"].get("preheat_kernel")
-              and int(cfg["VoilaConfiguration"].get("default_pool_size", 1)) > 0)
-    if warm and pooled:
-        host = "127.0.0.1" if ip in ("0.0.0.0", "::", "localhost", "") else ip
-
-        def _warm() -> None:
-            from gm_eval.warmup import warm_up
-
-            ok, msg = False, "the dashboard server stopped"
-            try:
-                deadline = time.monotonic() + 180
-                # the first kernel Voila starts is the sector overview's preheated one
-                while proc.poll() is None and time.monotonic() < deadline:
-                    if any(kernels_root.glob("*/kernel-*.json")):
-                        time.sleep(1.0)  # let Voila register it in its pool
-                        ok, msg = warm_up(port, host=host, base_url=base_url, token=token)
-                        break
-                    time.sleep(0.1)
-                else:
-                    if proc.poll() is None:
-                        msg = "no preheated kernel was started"
-            finally:
-                proc.gm_warmed.set()
-                if on_warm is not None:
-                    on_warm(ok, msg)
-
-        threading.Thread(target=_warm, name="gm-eval-warm-up", daemon=True).start()
-    else:
-        proc.gm_warmed.set()
     if not wait:
         return proc
     try:

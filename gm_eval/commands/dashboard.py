@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from gm_eval.cli import subcommand
 
@@ -38,15 +37,8 @@ def _dashboard(sub: argparse._SubParsersAction) -> None:
         if a.pool_size is not None:
             overrides = {"VoilaConfiguration": {"default_pool_size": max(a.pool_size, 0),
                                                 "preheat_kernel": a.pool_size > 0}}
-        def warmed(ok: bool, msg: str) -> None:
-            if ok:
-                print("gm-eval dashboard: ready (the sector overview is preheated)", flush=True)
-            else:
-                print(f"gm-eval dashboard: warm-up skipped ({msg}); the first page may be slow",
-                      file=sys.stderr, flush=True)
-
         proc = launch(a.results_dir, port=a.port, ip=a.ip, token=a.token, overrides=overrides,
-                      base_url=a.base_url, wait=False, on_warm=warmed)
+                      base_url=a.base_url, wait=False)
         host = "127.0.0.1" if a.ip == "localhost" else a.ip
         root = f"http://{host}:{a.port}{a.base_url}voila/render"
         print(f"gm-eval dashboard: serving {a.results_dir} (Ctrl-C to stop)")
