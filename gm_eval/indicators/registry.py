@@ -119,7 +119,9 @@ def _check(ind: Indicator, refs: dict[str, str]) -> None:
 @cache
 def _load() -> tuple[dict[str, Indicator], dict[str, str]]:
     text = resources.files("gm_eval.data").joinpath("indicators.yaml").read_text("utf-8")
-    doc = yaml.safe_load(text)
+    # libyaml's parser when available (0.01 s instead of 0.13 s for this file), with
+    # the same safe constructor: the same Python objects as yaml.safe_load
+    doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     refs = dict(doc["references"])
     out: dict[str, Indicator] = {}
     for raw in doc["indicators"]:
