@@ -143,10 +143,8 @@ def wait_pool(log: Path, after: int, voila_pid: int | None = None, timeout: floa
 
     Voila logs "pool is filled" when the kernel has *started*; the notebook is
     still running in it. A viewer arriving before the pre-run ends is served by
-    the same kernel as soon as the running cell ends (and in about half the
-    runs here Voila stalls about 60 s on such a hand-over, see
-    ``benchmarks/README.md``); to measure the steady state, wait until Voila
-    and its kernels use no CPU for a second.
+    the same kernel as soon as the running cell ends; to measure the steady
+    state, wait until Voila and its kernels use no CPU for a second.
     """
     import psutil
 
