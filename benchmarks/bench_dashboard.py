@@ -100,12 +100,11 @@ def floor_notebooks() -> Path:
 
 
 def start(results: Path, port: int, log: Path, notebooks: Path | None = None):
-    from gm_eval.dashboard import DASHBOARDS_ENV, launch
+    from gm_eval.dashboard import launch
 
     fh = open(log, "wb")  # noqa: SIM115 - closed in stop()
-    env = {DASHBOARDS_ENV: str(notebooks)} if notebooks else {}
     proc = launch(results, port=port, wait=False, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
-                  env=env)
+                  notebooks=notebooks)
     proc._log = fh
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

@@ -625,7 +625,7 @@ def voila_argv(port: int = 8866, ip: str = "127.0.0.1", token: str | None = None
 
 def launch(results_dir: str | Path, port: int = 8866, ip: str = "127.0.0.1", token: str | None = None,
            wait: bool = True, base_url: str = "/", overrides: Mapping[str, Mapping[str, object]] | None = None,
-           **popen_kwargs) -> subprocess.Popen | int:
+           notebooks: str | Path | None = None, **popen_kwargs) -> subprocess.Popen | int:
     """Serve the dashboards for ``results_dir`` with Voila.
 
     Parameters
@@ -633,7 +633,7 @@ def launch(results_dir: str | Path, port: int = 8866, ip: str = "127.0.0.1", tok
     results_dir : path-like
         A results directory; it is passed to the kernels in :data:`RESULTS_ENV`
         and is not itself served.
-    port, ip, token, base_url, overrides
+    port, ip, token, base_url, overrides, notebooks
         See :func:`voila_argv`.
     wait : bool
         Block until Voila exits and return its exit code; otherwise return the
@@ -647,7 +647,7 @@ def launch(results_dir: str | Path, port: int = 8866, ip: str = "127.0.0.1", tok
     results_dir = Path(results_dir).resolve()
     if not (results_dir / "mechanisms.parquet").is_file() and not (results_dir / "mechanisms.csv").is_file():
         raise InputError(f"{results_dir} is not a results directory (run `gm-eval score` first)")
-    argv = voila_argv(port=port, ip=ip, token=token, base_url=base_url, overrides=overrides)
+    argv = voila_argv(port=port, ip=ip, token=token, base_url=base_url, overrides=overrides, notebooks=notebooks)
     env = {**os.environ, **popen_kwargs.pop("env", {}), RESULTS_ENV: str(results_dir)}
     data_root = Path(tempfile.mkdtemp(prefix="gm-eval-voila-"))
     write_voila_template(data_root)

@@ -348,6 +348,24 @@ def test_launch_refuses_a_non_results_dir(tmp_path):
         d.launch(tmp_path, wait=False)
 
 
+def test_launch_serves_the_notebooks_folder_it_is_given(results, tmp_path, monkeypatch):
+    seen = {}
+
+    class _Popen:
+        def __init__(self, argv, env=None, **kw):
+            seen["argv"], seen["env"] = argv, env
+
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    (folder / "sector_overview.ipynb").write_text("{}")
+    monkeypatch.setattr(d.subprocess, "Popen", _Popen)
+    d.launch(results, wait=False, notebooks=folder)
+    assert seen["argv"][3] == str(folder)
+    assert seen["env"][d.RESULTS_ENV] == str(results.resolve())
+    d.launch(results, wait=False)
+    assert seen["argv"][3] == str(d.dashboards_dir())
+
+
 def test_voila_template_requests_no_cdn(tmp_path):
     tdir = d.write_voila_template(tmp_path)
     assert json.loads((tdir / "conf.json").read_text())["base_template"] == "lab"
