@@ -125,17 +125,30 @@ def test_fork_is_not_used_while_another_python_thread_runs():
 
 
 @linux
-def test_score_data_dir_in_two_processes_writes_what_write_results_of_score_writes(tmp_path):
+def test_score_data_dir_in_two_processes_writes_what_write_results_of_score_writes(
+        tmp_path, monkeypatch):
     import json
 
     import gm_eval
-    from gm_eval import synth
+    from gm_eval import parallel, synth
     from gm_eval.pipeline import score, score_data_dir
     from gm_eval.publish import write_results
 
     data = tmp_path / "data"
     synth.write_data_dir(synth.generate(n_mechanisms=12, seed=5), data)
+    forks = []
+    real = parallel.BackgroundJob.__init__
+
+    def spy(self, fn, fork=None):
+        real(self, fn, fork)
+        forks.append(self.forked)
+
+    monkeypatch.setattr(parallel.BackgroundJob, "__init__", spy)
+    # other tests may leave a daemon thread (tqdm's monitor) that disables forking
+    monkeypatch.setattr(parallel, "fork_enabled", lambda: True)
     split = score_data_dir(data, tmp_path / "split", progress=False)
+    assert forks == [True]
+    monkeypatch.setattr(parallel, "fork_enabled", lambda: False)
     ev = gm_eval.load(data)
     manifest = json.loads((split / "manifest.json").read_text())
     for key in ("k", "tables"):
