@@ -833,32 +833,31 @@ def _sector_overview(results_dir):
         order = ranked["mechanism_id"].tolist()
         seen = set(order)
         order += [m for m in ids if m not in seen]
+        status.value = (f"<b>{len(ids):,}</b> of {len(mech):,} mechanisms shown"
+                        if ids else "<b>No mechanism matches these filters.</b>")
+        lab = labels.to_dict()
+        top = order[:MAX_LABELLED_ROWS]
+        sub_scores = scores[scores["mechanism_id"].isin(ids)]
+        # the heatmap first: its message reaches the browser before the larger ones below
+        heat_note.value = ("" if not ids else
+                           f"<i>The {len(top)} highest overall scores of {len(ids):,}; use the filters "
+                           "to see the others. Blank cells: no evidence or withheld.</i>"
+                           if len(ids) > len(top) else
+                           "<i>Blank cells: no evidence, or withheld to protect privacy.</i>")
+        outs["heatmap"].value = "" if not ids else criteria_heatmap_html(
+            sub_scores[sub_scores["mechanism_id"].isin(top)], lab, "Scores by mechanism and criterion",
+            order=top, big=big)
+        note.value = f"<i>{_esc(suppression_note(indicators, ids, k))}</i>"
         state["busy"] = True
         old = selected.value
         selected.options = list(zip(labels.reindex(order).tolist(), order, strict=True))
         selected.value = old if old in seen else (order[0] if order else None)
         state["busy"] = False
-        status.value = (f"<b>{len(ids):,}</b> of {len(mech):,} mechanisms shown"
-                        if ids else "<b>No mechanism matches these filters.</b>")
-        note.value = f"<i>{_esc(suppression_note(indicators, ids, k))}</i>"
         if not ids:
             for name, o in outs.items():
-                if name == "heatmap":
-                    o.value = ""
-                else:
+                if name != "heatmap":
                     o.clear_output()
-            heat_note.value = ""
             return
-        lab = labels.to_dict()
-        top = order[:MAX_LABELLED_ROWS]
-        heat_note.value = (f"<i>The {len(top)} highest overall scores of {len(ids):,}; use the filters "
-                           "to see the others. Blank cells: no evidence or withheld.</i>"
-                           if len(ids) > len(top) else
-                           "<i>Blank cells: no evidence, or withheld to protect privacy.</i>")
-        sub_scores = scores[scores["mechanism_id"].isin(ids)]
-        outs["heatmap"].value = criteria_heatmap_html(
-            sub_scores[sub_scores["mechanism_id"].isin(top)], lab, "Scores by mechanism and criterion",
-            order=top, big=big)
         _show(outs["ranking"], _big(plots.ranking(
             sub_scores[sub_scores["mechanism_id"].isin(order[:RANKING_TOP])], "overall", lab,
             f"Ranking: overall score (top {min(RANKING_TOP, len(ids))} of {len(ids):,})"), big, rows=True))
