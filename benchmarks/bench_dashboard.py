@@ -46,6 +46,8 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-sync", "--disable-quic"]
 TARGET_PAINT_S, TARGET_UPDATE_MS = 3.0, 500.0
+#: Pause before each timed dropdown change, in milliseconds.
+SETTLE_MS = 2000
 N_PLOTS = 4  # ranking, distribution, versus median, children's lens (the heatmap is an HTML table)
 #: The heatmap table: the server-rendered copy in the page, then the interactive one.
 HEATMAP_ANY, HEATMAP_LIVE = ".gm-heatmap", ".gm-out-heatmap .gm-heatmap"
@@ -214,7 +216,12 @@ async def open_page(browser, url: str, timeout_ms: float = 120_000, n_plots: int
 
 async def timed_change(page, select: str, label: str, watch: str, then: str | None = None) -> tuple[float, float]:
     """Milliseconds from choosing ``label`` in ``select`` to the text of ``watch`` changing
-    (and to the text of ``then`` changing too; NaN without ``then``)."""
+    (and to the text of ``then`` changing too; NaN without ``then``).
+
+    The page first settles for :data:`SETTLE_MS` (a viewer reads the charts before
+    choosing again), so the figures of the previous change are not still being drawn.
+    """
+    await page.wait_for_timeout(SETTLE_MS)
     before = await page.evaluate(_TICKS, watch)
     before2 = await page.evaluate(_TICKS, then) if then else None
     changed = ("([sel, b]) => { const t = [...document.querySelectorAll(sel)].map(e => e.textContent);"
