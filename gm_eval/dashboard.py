@@ -464,11 +464,13 @@ def suppression_note(indicators: pd.DataFrame, mechanism_ids: Sequence[str], k: 
 def dashboards_dir() -> Path:
     """Folder holding ``sector_overview.ipynb`` and ``mechanism.ipynb``.
 
-    :data:`DASHBOARDS_ENV` overrides the default, the ``dashboards/`` folder
-    next to the package in a source checkout.
+    :data:`DASHBOARDS_ENV` overrides the default: the ``dashboards/`` folder
+    next to the package in a source checkout, else the installed copy
+    (:func:`gm_eval.resources.bundled_dir`).
     """
-    override = os.environ.get(DASHBOARDS_ENV)
-    path = Path(override) if override else Path(__file__).resolve().parent.parent / "dashboards"
+    from gm_eval.resources import bundled_dir
+
+    path = bundled_dir("dashboards", "sector_overview.ipynb", DASHBOARDS_ENV)
     if not (path / "sector_overview.ipynb").is_file():
         raise GmEvalError(f"dashboard notebooks not found in {path}; set {DASHBOARDS_ENV}")
     return path

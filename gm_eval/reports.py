@@ -82,9 +82,14 @@ DASK_CONNECT_TIMEOUT = "15s"
 
 # =========================================================================== paths
 def notebooks_dir() -> Path:
-    """Folder holding the template notebooks (``GM_EVAL_NOTEBOOKS`` overrides)."""
-    env = os.environ.get("GM_EVAL_NOTEBOOKS")
-    return Path(env).resolve() if env else Path(__file__).resolve().parent.parent / "notebooks"
+    """Folder holding the template notebooks (``GM_EVAL_NOTEBOOKS`` overrides).
+
+    The ``notebooks/`` folder of a source checkout, else the installed copy
+    (:func:`gm_eval.resources.bundled_dir`).
+    """
+    from gm_eval.resources import bundled_dir
+
+    return bundled_dir("notebooks", "mechanism_report.ipynb", "GM_EVAL_NOTEBOOKS")
 
 
 def safe_name(entity_id: str) -> str:
