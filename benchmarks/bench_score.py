@@ -72,7 +72,7 @@ def _child(cmd: list[str], show: bool = False) -> tuple[float, float, int]:
     return wall, peak_kb / 1024**2, proc.returncode
 
 
-def _generate(data: Path, small: bool) -> None:
+def _generate(data: Path, small: bool, fmt: str = "parquet") -> None:
     from gm_eval import synth
 
     sizes = (
@@ -84,7 +84,7 @@ def _generate(data: Path, small: bool) -> None:
     )
     t0 = time.perf_counter()
     tables = synth.generate(seed=7, **sizes)
-    synth.write_data_dir(tables, data, fmt="parquet", overwrite=True)
+    synth.write_data_dir(tables, data, fmt=fmt, overwrite=True)
     rows = ", ".join(f"{k} {len(v):,}" for k, v in tables.items())
     print(f"generated {data} in {time.perf_counter() - t0:.0f} s ({rows})")
 
@@ -95,11 +95,13 @@ def main(argv=None) -> int:
     ap.add_argument("--small", action="store_true", help="100 mechanisms, 50,000 cases")
     ap.add_argument("--repeat", type=int, default=1,
                     help="score and read-only runs (the best of each is reported)")
+    ap.add_argument("--format", choices=("parquet", "csv"), default="parquet",
+                    help="input file format (default parquet; csv is what most users export)")
     a = ap.parse_args(argv)
-    default = "bench-data-small" if a.small else "bench-data"
+    default = ("bench-data-small" if a.small else "bench-data") + ("-csv" if a.format == "csv" else "")
     data = Path(a.data or Path(tempfile.gettempdir()) / "gm-eval" / default)
-    if not (data / "mechanisms.parquet").exists():
-        _generate(data, a.small)
+    if not (data / f"mechanisms.{a.format}").exists():
+        _generate(data, a.small, a.format)
     py = sys.executable
     print("read only:")
     read_s, read_gb, rc = _child([py, "-c", _READ_ONLY, str(data)])
