@@ -104,6 +104,13 @@ class Problem:
         return msg
 
 
+def _cell(value) -> str:
+    """A typed cell as text; a date at midnight as ``YYYY-MM-DD``, as the user wrote it."""
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
 def _show(value) -> str:
     s = str(value)
     s = s.encode("unicode_escape").decode("ascii") if not s.isprintable() else s
@@ -300,7 +307,7 @@ class _Typer:
             self.report.add(Problem(severity, self.raw.name, self.raw.file,
                                     None if r is None else int(r), label,
                                     None if v is None or (isinstance(v, float) and np.isnan(v))
-                                    else str(v), problem, expected), self.seen)
+                                    else _cell(v), problem, expected), self.seen)
 
     def bad(self, s_raw: pd.Series, mask: pd.Series, column: str, problem: str, expected: str):
         if bool(mask.any()):

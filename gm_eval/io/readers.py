@@ -202,7 +202,8 @@ def _sniff_delimiter(header_line: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def _read_csv(path: Path, data: bytes, tm: TableMapping) -> tuple[pd.DataFrame, list[FileProblem]]:
+def _read_csv(path: Path, data: bytes, tm: TableMapping, name: str | None = None
+              ) -> tuple[pd.DataFrame, list[FileProblem]]:
     text = _decode(data, path.name, tm.encoding)
     if "\x00" in text:
         raise InputError(f"{path.name}: contains NUL bytes; it is not a text CSV file "
@@ -223,7 +224,7 @@ def _read_csv(path: Path, data: bytes, tm: TableMapping) -> tuple[pd.DataFrame, 
             raise InputError(f"{path.name}, row 1: column {h!r} appears twice "
                              f"(columns {seen[h] + 1} and {i + 1})")
         seen[h] = i
-    fast = _read_csv_arrow(data, text, delim, header, tm)
+    fast = _read_csv_arrow(data, text, delim, header, tm, _typed_columns(name, header, tm))
     if fast is not None:
         return fast, problems
     # Exact path: field counts per record, to report ragged rows with the row
@@ -258,12 +259,79 @@ def _read_csv(path: Path, data: bytes, tm: TableMapping) -> tuple[pd.DataFrame, 
     return df, problems
 
 
+def _typed_columns(name: str | None, header: list[str], tm: TableMapping) -> dict[str, str]:
+    """Columns the fast path may type in Arrow: contract dates, whole numbers and yes/no.
+
+    Only columns the mapping neither recodes nor gives a date format. Returns
+    ``{header name: kind}``; see :func:`_arrow_typed`.
+    """
+    table = TABLES.get(name or "")
+    if table is None:
+        return {}
+    kinds = {c.name: c.kind for c in table.columns}
+    out: dict[str, str] = {}
+    for h in header:
+        ours = tm.columns.get(h, h)
+        if ours in tm.values or ours in tm.constants:
+            continue
+        kind = kinds.get(ours)
+        if (kind == "date" and not tm.date_format(ours)) or kind in ("int", "likert", "bool"):
+            out[h] = "int" if kind == "likert" else kind
+    return out
+
+
+def _arrow_typed(col, kind: str, tm: TableMapping):
+    """``col`` (Arrow text) typed when every cell is in the strict form, else ``None``.
+
+    The strict forms are read the same way by validation's text path: dates as
+    ``YYYY-MM-DD`` that exist (written back identically), whole numbers as plain
+    integers (no sign, no leading zero), yes/no as one of the words
+    of :data:`gm_eval.validate.TRUE_WORDS` / ``FALSE_WORDS`` (and the mapping's)
+    in any case. A column with any other cell stays text, and validation checks
+    and reports it cell by cell.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        if kind in ("date", "int"):
+            if kind == "date":
+                typed = pc.strptime(col, format="%Y-%m-%d", unit="s", error_is_null=False)
+                back = pc.strftime(typed, format="%Y-%m-%d")
+            else:
+                typed = pc.cast(col, pa.int64())
+                back = pc.cast(typed, pa.string())
+            # strict: every cell written back the same (Arrow's parsers are lenient:
+            # 2025-02-30 rolls over to March, +5 and 05 read as 5)
+            same = pc.equal(back, pc.cast(col, pa.string()))
+            if pc.any(pc.invert(pc.fill_null(same, True))).as_py():
+                return None
+            return typed
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if kind == "bool":
+        from gm_eval.validate import FALSE_WORDS, TRUE_WORDS
+
+        low = pc.utf8_lower(col)
+        yes = pc.is_in(low, value_set=pa.array(sorted(set(TRUE_WORDS) | set(tm.true_words))))
+        no = pc.is_in(low, value_set=pa.array(sorted(set(FALSE_WORDS) | set(tm.false_words))))
+        known = pc.or_(yes, no)
+        if pc.any(pc.and_(pc.is_valid(col), pc.invert(known))).as_py():
+            return None
+        return pc.if_else(pc.is_valid(col), yes, pa.scalar(None, pa.bool_()))
+    return None
+
+
 def _read_csv_arrow(data: bytes, text: str, delim: str, header: list[str],
-                    tm: TableMapping) -> pd.DataFrame | None:
-    """Fast path: pyarrow's multi-threaded parser, every column as text.
+                    tm: TableMapping, typed: dict[str, str] | None = None) -> pd.DataFrame | None:
+    """Fast path: pyarrow's multi-threaded parser.
+
+    Every column is read as text; the ``typed`` ones (see :func:`_typed_columns`)
+    whose every cell is in its strict form are then typed in Arrow
+    (:func:`_arrow_typed`), and validation takes them as typed, as for Parquet.
 
     Returns ``None`` (and the caller takes the exact path) when any record has
-    the wrong number of fields, so that problems are reported with exact rows.
+    the wrong number of fields, so that problems are reported with exact rows,
     Blank lines are kept as empty records, so row numbers stay those of the file.
     """
     try:
@@ -298,7 +366,14 @@ def _read_csv_arrow(data: bytes, text: str, delim: str, header: list[str],
         return None
     if ragged:
         return None
-    df = table.to_pandas()
+    for h, kind in (typed or {}).items():
+        i = table.schema.get_field_index(h)
+        if i < 0:
+            continue
+        col = _arrow_typed(table.column(i), kind, tm)
+        if col is not None:
+            table = table.set_column(i, h, col)
+    df = table.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype(), pa.int64(): pd.Int64Dtype()}.get)
     df.index = np.arange(2, len(df) + 2)
     return df.dropna(how="all")
 
@@ -394,7 +469,7 @@ def read_table_file(name: str, path: str | Path, mapping: Mapping | TableMapping
         raise InputError(f"{path.name}: the file is empty (no header row)")
     suffix = path.suffix.lower()
     if suffix == ".csv" or suffix in (".txt", ".tsv"):
-        df, problems = _read_csv(path, data, tm)
+        df, problems = _read_csv(path, data, tm, name)
     elif suffix in (".xlsx", ".xlsm"):
         workbook_reader = _self_assessment_workbook_reader(name, path)
         if workbook_reader is not None:
