@@ -284,7 +284,7 @@ def _arrow_typed(col, kind: str, tm: TableMapping):
     """``col`` (Arrow text) typed when every cell is in the strict form, else ``None``.
 
     The strict forms are read the same way by validation's text path: dates as
-    ``YYYY-MM-DD`` that exist (written back identically), whole numbers as plain
+    ``YYYY-MM-DD`` that exist (month and day as written), whole numbers as plain
     integers (no sign, no leading zero), yes/no as one of the words
     of :data:`gm_eval.validate.TRUE_WORDS` / ``FALSE_WORDS`` (and the mapping's)
     in any case. A column with any other cell stays text, and validation checks
@@ -294,17 +294,20 @@ def _arrow_typed(col, kind: str, tm: TableMapping):
     import pyarrow.compute as pc
 
     try:
-        if kind in ("date", "int"):
-            if kind == "date":
-                typed = pc.strptime(col, format="%Y-%m-%d", unit="s", error_is_null=False)
-                back = pc.strftime(typed, format="%Y-%m-%d")
-            else:
-                typed = pc.cast(col, pa.int64())
-                back = pc.cast(typed, pa.string())
-            # strict: every cell written back the same (Arrow's parsers are lenient:
-            # 2025-02-30 rolls over to March, +5 and 05 read as 5)
-            same = pc.equal(back, pc.cast(col, pa.string()))
-            if pc.any(pc.invert(pc.fill_null(same, True))).as_py():
+        # strict forms only: Arrow's parsers are lenient (2025-02-30 rolls over to
+        # March 2, and +5 and 05 read as 5), so each cell is checked as well
+        if kind == "date":
+            typed = pc.strptime(col, format="%Y-%m-%d", unit="s", error_is_null=False)
+            ok = pc.and_(pc.match_substring_regex(col, r"^\d{4}-\d{2}-\d{2}$"),
+                         pc.and_(pc.equal(pc.month(typed), pc.cast(pc.utf8_slice_codeunits(col, 5, 7), pa.int64())),
+                                 pc.equal(pc.day(typed), pc.cast(pc.utf8_slice_codeunits(col, 8, 10), pa.int64()))))
+        elif kind == "int":
+            typed = pc.cast(col, pa.int64())
+            ok = pc.equal(pc.cast(typed, pa.string()), col)  # written back the same
+        else:
+            typed = ok = None
+        if typed is not None:
+            if pc.any(pc.invert(pc.fill_null(ok, True))).as_py():
                 return None
             return typed
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
