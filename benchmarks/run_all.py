@@ -19,6 +19,7 @@ BENCHES = {
                                    "--worker-survey", "20000", "--child-survey", "5000",
                                    "--clms-children", "5000"]),
     "score": (["bench_score.py"], ["--small"]),
+    "score-csv": (["bench_score.py", "--format", "csv"], ["--small"]),
     "reports": (["bench_reports.py"], ["--n", "10", "--floor-runs", "2"]),
     "dashboard": (["bench_dashboard.py"], ["--mechanisms", "100", "--viewers", "3",
                                            "--repeats", "1"]),
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = []
     for name in a.names or list(BENCHES):
         script, quick = BENCHES[name]
-        cmd = [sys.executable, str(HERE / script[0]), *(quick if a.quick else [])]
+        cmd = [sys.executable, str(HERE / script[0]), *script[1:], *(quick if a.quick else [])]
         print(f"\n=== {name}: {' '.join(cmd[1:])}", flush=True)
         t0 = time.perf_counter()
         code = subprocess.call(cmd)
