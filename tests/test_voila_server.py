@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from queue import Empty
 
@@ -59,7 +60,22 @@ def channel_class():
 
 
 def _run(coro):
-    return asyncio.run(coro)
+    """Run ``coro`` on a fresh event loop in its own thread (other tests may leave a
+    loop set, or patched, in the main thread)."""
+    out: dict = {}
+
+    def target():
+        try:
+            out["value"] = asyncio.run(coro)
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            out["error"] = exc
+
+    t = threading.Thread(target=target)
+    t.start()
+    t.join()
+    if "error" in out:
+        raise out["error"]
+    return out.get("value")
 
 
 def test_unpatched_wait_misses_the_reply_for_the_whole_timeout():
