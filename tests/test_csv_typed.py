@@ -123,3 +123,21 @@ def test_strict_forms_only():
     yn = readers._arrow_typed(pa.chunked_array([["yes", "N", "true", None, "0"]]), "bool", tm)
     assert yn.to_pylist() == [True, False, True, None, False]
     assert readers._arrow_typed(pa.chunked_array([["yes", "perhaps"]]), "bool", tm) is None
+
+
+def test_columns_outside_the_contract_never_reach_pandas_and_rows_keep_their_meaning(clean_dir, tmp_path):
+    raw = readers.read_table_file("cases", clean_dir / "cases.csv")
+    assert not {"complainant_name", "phone", "description"} & set(raw.frame.columns)
+    assert raw.dropped_columns == ["complainant_name", "phone", "description"]
+    # a row that holds only a note in an extra column is not a blank row: it is reported
+    d = tmp_path / "d"
+    d.mkdir()
+    for f in clean_dir.iterdir():
+        (d / f.name).write_bytes(f.read_bytes())
+    cases = pd.read_csv(d / "cases.csv", dtype=str, keep_default_na=False)
+    note = {c: "" for c in cases.columns} | {"description": "see the paper log"}
+    pd.concat([cases, pd.DataFrame([note])]).to_csv(d / "cases.csv", index=False)
+    report = check_data_dir(d)
+    last = len(cases) + 2
+    assert any(p.file == "cases.csv" and p.row == last for p in report.errors)
+    assert "see the paper log" not in report.format(), "extra columns never reach any output"

@@ -224,7 +224,8 @@ def _read_csv(path: Path, data: bytes, tm: TableMapping, name: str | None = None
             raise InputError(f"{path.name}, row 1: column {h!r} appears twice "
                              f"(columns {seen[h] + 1} and {i + 1})")
         seen[h] = i
-    fast = _read_csv_arrow(data, text, delim, header, tm, _typed_columns(name, header, tm))
+    fast = _read_csv_arrow(data, text, delim, header, tm, _typed_columns(name, header, tm),
+                           _contract_columns(name, header, tm))
     if fast is not None:
         return fast, problems
     # Exact path: field counts per record, to report ragged rows with the row
@@ -257,6 +258,15 @@ def _read_csv(path: Path, data: bytes, tm: TableMapping, name: str | None = None
     # Blank cells are NaN already; whitespace-only cells are blanked when typed.
     df = df.dropna(how="all")
     return df, problems
+
+
+def _contract_columns(name: str | None, header: list[str], tm: TableMapping) -> list[str] | None:
+    """The header's columns that are (or are mapped to) contract columns; ``None``: all."""
+    table = TABLES.get(name or "")
+    if table is None:
+        return None
+    known = set(table.column_names)
+    return [h for h in header if tm.columns.get(h, h) in known]
 
 
 def _typed_columns(name: str | None, header: list[str], tm: TableMapping) -> dict[str, str]:
@@ -326,8 +336,15 @@ def _arrow_typed(col, kind: str, tm: TableMapping):
 
 
 def _read_csv_arrow(data: bytes, text: str, delim: str, header: list[str],
-                    tm: TableMapping, typed: dict[str, str] | None = None) -> pd.DataFrame | None:
+                    tm: TableMapping, typed: dict[str, str] | None = None,
+                    keep: list[str] | None = None) -> pd.DataFrame | None:
     """Fast path: pyarrow's multi-threaded parser.
+
+    Only the ``keep`` columns (default all) reach pandas; the others (names,
+    phone numbers, free text: columns outside the contract) are dropped in Arrow
+    once it is known which rows hold anything, and never become Python objects.
+    Their names are listed in ``frame.attrs["gm_skipped"]`` for the warning about
+    ignored columns.
 
     Every column is read as text; the ``typed`` ones (see :func:`_typed_columns`)
     whose every cell is in its strict form are then typed in Arrow
@@ -376,9 +393,23 @@ def _read_csv_arrow(data: bytes, text: str, delim: str, header: list[str],
         col = _arrow_typed(table.column(i), kind, tm)
         if col is not None:
             table = table.set_column(i, h, col)
+    skipped = [h for h in header if keep is not None and h not in set(keep)]
+    extra = None  # rows with something in a skipped column: not blank rows
+    if skipped:
+        import pyarrow.compute as pc
+
+        for h in skipped:
+            valid = pc.is_valid(table.column(h))
+            extra = valid if extra is None else pc.or_(extra, valid)
+        table = table.drop_columns(skipped)
     df = table.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype(), pa.int64(): pd.Int64Dtype()}.get)
     df.index = np.arange(2, len(df) + 2)
-    return df.dropna(how="all")
+    blank = df.isna().all(axis=1).to_numpy().copy()
+    if extra is not None:
+        blank &= ~np.asarray(extra.to_numpy(zero_copy_only=False), dtype=bool)
+    df = df[~blank] if blank.any() else df
+    df.attrs["gm_skipped"] = skipped
+    return df
 
 
 def _read_xlsx(path: Path, data: bytes, tm: TableMapping
@@ -485,6 +516,7 @@ def read_table_file(name: str, path: str | Path, mapping: Mapping | TableMapping
         raise InputError(f"{path.name}: unsupported file type {suffix!r} "
                          "(use .csv, .xlsx or .parquet)")
     del data
+    skipped = df.attrs.pop("gm_skipped", [])  # columns outside the contract, never read
     # Rename the user's columns to ours; drop the ones we do not know.
     known = set(table.column_names)
     rename = {theirs: ours for theirs, ours in tm.columns.items() if theirs in df.columns}
@@ -494,7 +526,7 @@ def read_table_file(name: str, path: str | Path, mapping: Mapping | TableMapping
     if dupes:
         raise InputError(f"{path.name}: after mapping, column(s) {sorted(dupes)} appear twice; "
                          "map only one of your columns to each contract column")
-    dropped = [c for c in df.columns if c not in known]
+    dropped = [c for c in df.columns if c not in known] + list(skipped)
     df = df[[c for c in df.columns if c in known]]
     for col, value in tm.constants.items():
         if col in df.columns:
