@@ -208,7 +208,8 @@ def _read_csv(path: Path, data: bytes, tm: TableMapping, name: str | None = None
     if "\x00" in text:
         raise InputError(f"{path.name}: contains NUL bytes; it is not a text CSV file "
                          "(if it is a spreadsheet, give it the .xlsx extension)")
-    first_line = text.split("\n", 1)[0].rstrip("\r")
+    end = text.find("\n")
+    first_line = (text if end < 0 else text[:end]).rstrip("\r")  # no copy of the rest
     if not first_line.strip():
         raise InputError(f"{path.name}: the file is empty (no header row)")
     delim = tm.delimiter or _sniff_delimiter(first_line)
@@ -499,7 +500,7 @@ def read_table_file(name: str, path: str | Path, mapping: Mapping | TableMapping
     except PermissionError:
         raise InputError(f"{path}: permission denied") from None
     sha = hashlib.sha256(data).hexdigest()
-    if not data.strip():
+    if not data or data.isspace():  # (strip() would copy the whole file)
         raise InputError(f"{path.name}: the file is empty (no header row)")
     suffix = path.suffix.lower()
     if suffix == ".csv" or suffix in (".txt", ".tsv"):
