@@ -46,7 +46,7 @@ import pandas as pd
 
 from gm_eval.contract import CRITERIA, ID_PATTERN
 from gm_eval.errors import GmEvalError, InputError
-from gm_eval.heatmap_table import criteria_heatmap_html
+from gm_eval.heatmap_table import criteria_heatmap_html, heatmap_matrix
 
 __all__ = [
     "RESULTS_ENV",
@@ -343,11 +343,8 @@ def score_matrix(scores: pd.DataFrame, mechanism_ids: Sequence[str]) -> pd.DataF
         then ``overall``; missing scores are NaN (not covered or suppressed).
     """
     sub = scores[scores["mechanism_id"].isin(list(mechanism_ids))]
-    wide = sub.pivot_table(index="mechanism_id", columns="criterion", values="score", aggfunc="first",
-                           dropna=False)
-    wide = wide.reindex(index=pd.Index(list(mechanism_ids), name="mechanism_id").unique(),
-                        columns=[*CRITERIA, "overall"])
-    wide.columns.name = None
+    wide = heatmap_matrix(sub).reindex(index=pd.Index(list(mechanism_ids), name="mechanism_id").unique(),
+                                       columns=[*CRITERIA, "overall"])
     return wide.sort_values("overall", ascending=False, na_position="last", kind="stable")
 
 
