@@ -352,7 +352,7 @@ def _read_csv_arrow(data: bytes, text: str, delim: str, header: list[str],
     (:func:`_arrow_typed`), and validation takes them as typed, as for Parquet.
 
     Returns ``None`` (and the caller takes the exact path) when any record has
-    the wrong number of fields, so that problems are reported with exact rows,
+    the wrong number of fields, so that problems are reported with exact rows.
     Blank lines are kept as empty records, so row numbers stay those of the file.
     """
     try:
@@ -394,7 +394,8 @@ def _read_csv_arrow(data: bytes, text: str, delim: str, header: list[str],
         col = _arrow_typed(table.column(i), kind, tm)
         if col is not None:
             table = table.set_column(i, h, col)
-    skipped = [h for h in header if keep is not None and h not in set(keep)]
+    kept = set(header if keep is None else keep)
+    skipped = [h for h in header if h not in kept]
     extra = None  # rows with something in a skipped column: not blank rows
     if skipped:
         import pyarrow.compute as pc
