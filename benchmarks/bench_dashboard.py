@@ -139,7 +139,7 @@ def pool_ready(log: Path, after: int) -> bool:
     return text.count("Kernel pool of sector_overview.ipynb is filled") > after
 
 
-def wait_pool(log: Path, after: int, voila_pid: int | None = None, timeout: float = 180) -> None:
+def wait_pool(log: Path, after: int, voila_pid: int, timeout: float = 180) -> None:
     """Wait until the preheated kernel is started ``after + 1`` times and has finished pre-running.
 
     Voila logs "pool is filled" when the kernel has *started*; the notebook is
@@ -154,9 +154,6 @@ def wait_pool(log: Path, after: int, voila_pid: int | None = None, timeout: floa
         if time.monotonic() > deadline:
             raise RuntimeError("the preheated kernel was not ready in time")
         time.sleep(0.2)
-    if voila_pid is None:
-        time.sleep(0.5)
-        return
     root = psutil.Process(voila_pid)
 
     def cpu() -> float:
