@@ -79,26 +79,23 @@ def _run(coro):
 
 
 def test_unpatched_wait_misses_the_reply_for_the_whole_timeout():
-    ch = _Channel(_Socket(ready_at=time.monotonic()))
-    t0 = time.monotonic()
+    sock = _Socket(ready_at=time.monotonic())
     with pytest.raises(Empty):
-        _run(ch.get_msg(timeout=1.0))
-    assert time.monotonic() - t0 >= 0.95
+        _run(_Channel(sock).get_msg(timeout=1.0))
+    assert sock.polls == [1000], "one poll for the whole timeout, which misses the ready reply"
 
 
 def test_sliced_wait_recovers_a_missed_wake_up_within_one_slice(channel_class):
     sock = _Socket(ready_at=time.monotonic())
-    t0 = time.monotonic()
     assert _run(channel_class(sock).get_msg(timeout=30)) == {"msg": "reply"}
-    assert time.monotonic() - t0 < 1.0, "a missed wake-up costs one slice, not the timeout"
-    assert sock.polls[0] == 200, "no single poll is longer than the slice"
+    assert sock.polls == [200, 200], "the missed slice, then the next poll finds the reply"
 
 
 def test_sliced_wait_still_times_out_and_waits_for_late_messages(channel_class):
-    t0 = time.monotonic()
+    sock = _Socket(ready_at=None, miss_first=False)
     with pytest.raises(Empty):
-        _run(channel_class(_Socket(ready_at=None, miss_first=False)).get_msg(timeout=0.7))
-    assert 0.65 <= time.monotonic() - t0 < 1.2
+        _run(channel_class(sock).get_msg(timeout=0.7))
+    assert len(sock.polls) >= 2 and all(0 <= p <= 200 for p in sock.polls), "sliced until the deadline"
     late = _Socket(ready_at=time.monotonic() + 0.5, miss_first=False)
     assert _run(channel_class(late).get_msg(timeout=None)) == {"msg": "reply"}
     assert all(p is not None and p <= 200 for p in late.polls)
