@@ -38,7 +38,20 @@ def _score(data: Path, out: Path) -> subprocess.Popen:
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
-@pytest.mark.parametrize("sig,delay", [(signal.SIGINT, 3.0), (signal.SIGKILL, 3.5)])
+def _wait_until_loaded(proc: subprocess.Popen, timeout: float = 120) -> None:
+    """Read the run's progress until it has loaded the data (it is then scoring, and has
+    written nothing yet): a signal sent now lands in the middle of the run, whatever the
+    machine's speed. A fixed delay could land after the results were swapped in."""
+    deadline = time.monotonic() + timeout
+    for line in proc.stderr:
+        if line.startswith("loaded "):
+            return
+        if time.monotonic() > deadline:
+            break
+    raise AssertionError("the run never reported loading its data")
+
+
+@pytest.mark.parametrize("sig,delay", [(signal.SIGINT, 0.3), (signal.SIGKILL, 0.5)])
 def test_killed_run_keeps_previous_results(dirs, sig, delay):
     root, small, big = dirs
     out = root / f"results-{sig.name}-{delay}"
@@ -47,7 +60,8 @@ def test_killed_run_keeps_previous_results(dirs, sig, delay):
     before = _digest(out)
     before_data = _digest(big)
     proc = _score(big, out)
-    time.sleep(delay)
+    _wait_until_loaded(proc)
+    time.sleep(delay)  # into the scoring
     finished = proc.poll() is not None
     proc.send_signal(sig)
     code = proc.wait(timeout=120)
