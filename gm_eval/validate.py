@@ -21,8 +21,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
+import pyarrow as pa_arrow
+import pyarrow.compute as pc
 
+from gm_eval._pandera import pa
 from gm_eval.contract import TABLE_ORDER, TABLES, Column, Table
 from gm_eval.errors import InputError, ValidationFailed
 from gm_eval.evidence import Evidence, SourceFile
@@ -238,7 +240,10 @@ def _isin(values) -> pa.Check:
     allowed = set(values)
 
     def check(s: pd.Series) -> pd.Series:
-        codes, uniques = pd.factorize(s)
+        if isinstance(s.dtype, pd.CategoricalDtype):  # an enum column being validated
+            codes, uniques = s.cat.codes.to_numpy(), s.cat.categories
+        else:
+            codes, uniques = pd.factorize(s)
         ok_u = np.array([u in allowed for u in uniques] + [True])  # code -1: missing
         return pd.Series(ok_u[codes], index=s.index)
 
@@ -325,14 +330,19 @@ class _Typer:
         kind = c.kind
         if kind == "date" and pd.api.types.is_datetime64_any_dtype(s):
             d = s.dt.tz_convert(None) if getattr(s.dt, "tz", None) is not None else s
-            d = d.dt.normalize().astype("datetime64[ns]")
+            if not _at_midnight_ns(d):
+                d = d.dt.normalize().astype("datetime64[ns]")
             implausible = d.notna() & (d < MIN_DATE)
+            if not bool(implausible.any()):
+                return d
             self.bad(s, implausible, c.name, "is before 1990", "a date from 1990 on")
             return d.where(~implausible)
         if pd.api.types.is_bool_dtype(s):
             if kind == "bool":
                 return s.astype("boolean")
             return None
+        if kind in ("int", "likert") and s.dtype.kind == "i":
+            return s.astype("Int64")  # signed integers (Parquet int columns): whole already
         if pd.api.types.is_numeric_dtype(s) and kind in ("int", "likert", "bool"):
             num = s.astype("float64")
             if kind == "bool":
@@ -351,13 +361,18 @@ class _Typer:
         kind = c.kind
         if kind == "enum":
             # An enum has a handful of distinct values: clean and normalise those only
-            # (the same operations as for every cell, on the distinct cells).
+            # (the same operations as for every cell, on the distinct cells). The column
+            # stays categorical while it is validated (each category is checked once) and
+            # becomes object strings in _type_table.
             codes, uniques = pd.factorize(s)
             clean = _clean_text(pd.Series(uniques, dtype=s.dtype))
-            norm = [np.nan if pd.isna(v) else re.sub(r"[\s\-]+", "_", str(v).strip().lower())
+            norm = [None if pd.isna(v) else re.sub(r"[\s\-]+", "_", str(v).strip().lower())
                     for v in clean]
-            mapped = np.array(norm + [np.nan], dtype=object)
-            return pd.Series(mapped[codes], index=s.index, dtype=object)
+            cats = list(dict.fromkeys(v for v in norm if v is not None))
+            where = {v: i for i, v in enumerate(cats)}
+            recode = np.array([-1 if v is None else where[v] for v in norm] + [-1], dtype=np.int64)
+            return pd.Series(pd.Categorical.from_codes(recode[codes], categories=cats),
+                             index=s.index)
         s = _clean_text(s)
         if kind in ("id", "str"):
             return s
@@ -430,6 +445,38 @@ class _Typer:
         return out
 
 
+_DAY_NS = 86_400_000_000_000
+
+
+def _at_midnight_ns(d: pd.Series) -> bool:
+    """Whether a ``datetime64[ns]`` column holds only midnights (or NaT): nothing to normalise."""
+    if d.dtype != np.dtype("datetime64[ns]"):
+        return False
+    v = d.to_numpy().view(np.int64)
+    return bool(((v % _DAY_NS == 0) | (v == np.iinfo(np.int64).min)).all())
+
+
+def _may_have_duplicates(kdf: pd.DataFrame) -> bool:
+    """False when the key columns hold no duplicate complete key (rows with a blank key
+    part never count): sorted by Arrow, equal keys are neighbours. True means: look."""
+    try:
+        tb = pa_arrow.Table.from_pandas(kdf, preserve_index=False)
+    except (pa_arrow.ArrowException, TypeError, ValueError):  # pragma: no cover - odd dtypes
+        return True
+    if tb.num_rows < 2 or any(pa_arrow.types.is_null(f.type) for f in tb.schema):
+        return False  # an all-blank key part: no complete key at all
+    try:
+        st = tb.take(pc.sort_indices(tb, sort_keys=[(k, "ascending") for k in tb.column_names]))
+        same = None
+        for name in st.column_names:
+            col = st[name].combine_chunks()
+            eq = pc.equal(col.slice(1), col.slice(0, len(col) - 1))  # null where a part is blank
+            same = eq if same is None else pc.and_kleene(same, eq)
+    except pa_arrow.ArrowNotImplementedError:  # pragma: no cover - a type Arrow cannot sort
+        return True
+    return bool(pc.any(same).as_py())
+
+
 # ------------------------------------------------------------------------- checks
 def _type_table(raw: RawTable, report: ValidationReport, seen: Counter) -> pd.DataFrame | None:
     t = TABLES[raw.name]
@@ -461,6 +508,7 @@ def _type_table(raw: RawTable, report: ValidationReport, seen: Counter) -> pd.Da
             continue
         typed[c.name if c.kind != "text" else f"{c.name}_provided"] = typer.type_column(c, df[c.name])
     out = pd.DataFrame(typed, index=df.index, copy=False)  # no block consolidation copy
+    enums = [c.name for c in t.columns if c.kind == "enum" and c.name in out.columns]
     # pandera value checks (nothing is coerced, so pandera need not copy the table first)
     schema = schema_for(t)
     try:
@@ -482,9 +530,13 @@ def _type_table(raw: RawTable, report: ValidationReport, seen: Counter) -> pd.Da
                 continue
             expected = _check_message(col, str(rec.check))
             typer.problem([row], col.name, [raw_value], _check_problem(col, str(rec.check)), expected)
+    for name in enums:  # validated: enum columns become object strings (missing as NaN)
+        cat = out[name].array
+        labels = np.array(list(cat.categories) + [np.nan], dtype=object)
+        out[name] = pd.Series(labels[cat.codes], index=out.index, dtype=object)
     # Uniqueness of the table's key.
     key = [k for k in t.key if k in out.columns]
-    if key and len(out):
+    if key and len(out) and _may_have_duplicates(out[key]):
         kdf = out[key]
         dup = kdf.duplicated(keep=False) & kdf.notna().all(axis=1)
         if bool(dup.any()):

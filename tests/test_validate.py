@@ -394,3 +394,94 @@ def test_validate_cli_on_synthetic_data_and_a_corrupted_copy(tmp_path, capsys):
     assert "cases.csv, row 6, column received_at: value '31/12/2024' is not a date" in out
     assert "cases.csv, row 6, column category: value 'bribery' is not an allowed value" in out
     assert digest(data) == before and digest(bad) == corrupt_before
+
+
+# ------------------------------------------------- fast paths against the general ones
+def test_duplicate_key_screen_agrees_with_pandas():
+    """The Arrow sort screen finds a duplicate complete key exactly when pandas does
+    (blank key parts never make a duplicate), on many random small keys."""
+    import numpy as np
+
+    from gm_eval.validate import _may_have_duplicates
+
+    rng = np.random.default_rng(3)
+    seen = set()
+    for trial in range(300):
+        n = int(rng.integers(0, 12))
+        m = pd.Series(rng.choice(["M1", "M2", None], n), dtype=object)
+        c = pd.Series(rng.choice(["a", "b", "c", "d", None, np.nan], n), dtype=object)
+        cols = {"mechanism_id": m, "case_id": c}
+        if trial % 3 == 0:  # a date part, as clms_followups' key (child, visit_date)
+            days = rng.choice([0, 1, -1], n)
+            cols["visit_date"] = pd.Series(
+                [pd.NaT if d < 0 else pd.Timestamp("2025-01-01") + pd.Timedelta(days=int(d))
+                 for d in days], dtype="datetime64[ns]")
+        if trial % 2 == 0:  # Arrow-backed strings, as read from Parquet
+            cols["case_id"] = c.astype("str")
+        kdf = pd.DataFrame(cols)
+        expected = bool((kdf.duplicated(keep=False) & kdf.notna().all(axis=1)).any())
+        assert _may_have_duplicates(kdf) is expected, kdf
+        seen.add(expected)
+    assert seen == {True, False}
+
+
+def test_parquet_duplicate_key_blank_part_and_enum_case(base_dir, tmp_path):
+    """Typed (Parquet) input: a duplicated key is reported, a blank key part is not a
+    duplicate, enum labels are normalised and checked per distinct value."""
+    cases = pd.read_csv(base_dir / "cases.csv", dtype=str)
+    cases.loc[2, "case_id"] = "c1"  # M2's c1 is not a duplicate of M1's c1
+    dup = cases.iloc[[0]].assign(status="Closed")  # a second M1 c1, label in capitals
+    bad = cases.iloc[[1]].assign(case_id="c9", channel="carrier pigeon")
+    cases = pd.concat([cases, dup, bad], ignore_index=True)
+    for c in ("received_at", "acknowledged_at", "closed_at"):
+        cases[c] = pd.to_datetime(cases[c])
+    root = tmp_path / "pq"
+    shutil.copytree(base_dir, root)
+    (root / "cases.csv").unlink()
+    cases.to_parquet(root / "cases.parquet", index=False)
+    rep = check_data_dir(root, today=TODAY)
+    lines = [p.format() for p in rep.errors]
+    assert "cases.parquet, row 4, column case_id: value 'c1' duplicates row 1 " \
+           "(same mechanism_id, case_id) (expected a unique mechanism_id + case_id)" in lines
+    assert any(ln.startswith("cases.parquet, row 5, column channel: value 'carrier pigeon' "
+                             "is not an allowed value") for ln in lines)
+    assert len(lines) == 2, lines
+    dup_free = cases.iloc[:4].copy()  # the three rows and the second M1 c1
+    dup_free.loc[3, "case_id"] = None  # blank ids are reported as blank, never as duplicates
+    dup_free.to_parquet(root / "cases.parquet", index=False)
+    lines = [p.format() for p in check_data_dir(root, today=TODAY).errors]
+    assert lines == ["cases.parquet, row 4, column case_id: is blank "
+                     "(expected a value: this column is required)"]
+    dup_free.loc[3, "case_id"] = "c7"
+    dup_free.to_parquet(root / "cases.parquet", index=False)
+    ev = load(root, today=TODAY)
+    assert ev["cases"]["status"].tolist() == ["closed", "open", "open", "closed"]
+    assert ev["cases"]["status"].dtype == object
+
+
+def test_parquet_dates_with_times_and_other_units_are_normalised(base_dir, tmp_path):
+    cases = pd.read_csv(base_dir / "cases.csv", dtype=str)
+    cases["received_at"] = pd.to_datetime(cases["received_at"]) + pd.Timedelta(hours=10, minutes=30)
+    cases["acknowledged_at"] = pd.to_datetime(cases["acknowledged_at"]).astype("datetime64[s]")
+    cases["closed_at"] = pd.to_datetime(cases["closed_at"])
+    cases["age"] = cases["age"].astype("Int64")  # signed integers arrive whole
+    root = tmp_path / "pq"
+    shutil.copytree(base_dir, root)
+    (root / "cases.csv").unlink()
+    cases.to_parquet(root / "cases.parquet", index=False)
+    got = load(root, today=TODAY)["cases"]
+    want = load(base_dir, today=TODAY)["cases"]
+    for c in ("received_at", "acknowledged_at", "closed_at", "age"):
+        pd.testing.assert_series_equal(got[c], want[c])
+    assert str(got["received_at"].dtype) == "datetime64[ns]"
+
+
+def test_pandera_is_loaded_without_hypothesis():
+    """gm-eval's validation does not pull in hypothesis, which stays importable."""
+    import subprocess
+    import sys
+
+    code = ("import sys, gm_eval.validate as v; assert 'hypothesis' not in sys.modules; "
+            "import hypothesis, pandera; print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "ok"
