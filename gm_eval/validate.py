@@ -223,11 +223,11 @@ def _checks(c: Column) -> list[pa.Check]:
     if c.kind in ("int", "likert") and (c.min is not None or c.max is not None):
         lo = -np.inf if c.min is None else c.min
         hi = np.inf if c.max is None else c.max
-        checks.append(pa.Check.in_range(lo, hi))
+        checks.append(_in_range(lo, hi))
     if c.kind in ("id", "str") and c.pattern:
         checks.append(_matches(c.pattern))
     if c.kind in ("id", "str", "multi"):
-        checks.append(pa.Check.str_length(max_value=MAX_TEXT))
+        checks.append(_max_length(MAX_TEXT))
     return checks
 
 
@@ -248,6 +248,29 @@ def _isin(values) -> pa.Check:
         return pd.Series(ok_u[codes], index=s.index)
 
     return pa.Check(check, name="isin", error=f"isin({list(values)})", ignore_na=False)
+
+
+def _in_range(lo: float, hi: float) -> pa.Check:
+    """Like ``pa.Check.in_range`` (bounds included), without copying the column to drop
+    missing values (they pass, as with pandera's ``ignore_na``)."""
+
+    def check(s: pd.Series) -> pd.Series:
+        v = s.to_numpy(dtype="float64", na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            ok = np.isnan(v) | ((v >= lo) & (v <= hi))
+        return pd.Series(ok, index=s.index)
+
+    return pa.Check(check, name="in_range", error=f"in_range({lo}, {hi})", ignore_na=False)
+
+
+def _max_length(n: int) -> pa.Check:
+    """Like ``pa.Check.str_length(max_value=n)``, missing values passing without a copy."""
+
+    def check(s: pd.Series) -> pd.Series:
+        lengths = s.str.len().to_numpy(dtype="float64", na_value=np.nan)
+        return pd.Series(np.isnan(lengths) | (lengths <= n), index=s.index)
+
+    return pa.Check(check, name="str_length", error=f"str_length(None, {n})", ignore_na=False)
 
 
 def _matches(pattern: str) -> pa.Check:
@@ -380,9 +403,10 @@ class _Typer:
             def f(v):
                 parts = [p.strip().lower().replace(" ", "_") for p in str(v).split(";")]
                 return ";".join(p for p in parts if p) or np.nan
+            def codes_ok(v) -> bool:  # on the distinct values only
+                return not isinstance(v, str) or all(_CODE.match(p) for p in v.split(";"))
             out = _unique_map(s, f)
-            bad = out.notna() & ~out.fillna("").str.split(";").map(
-                lambda ps: all(_CODE.match(p) for p in ps) if ps != [""] else True)
+            bad = ~_unique_map(out, codes_ok).fillna(True).astype(bool)
             self.bad(s, bad, c.name, "is not a list of codes",
                      "lower-case codes separated by ';', e.g. school;income_support")
             return out.where(~bad, np.nan)
