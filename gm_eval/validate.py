@@ -836,7 +836,7 @@ def _read_and_validate(data_dir, mapping, as_of, today):
         # pseudonymised by the other thread while the cross-table checks run.
         path = files[name]
         try:
-            raw = read_table_file(name, path, m)
+            raw = read_table_file(name, path, m, contract_only=True)
         except InputError as exc:
             return None, Problem("error", name, path.name, None, None, None,
                                  str(exc).removeprefix(f"{path.name}: ")), None

@@ -485,3 +485,24 @@ def test_pandera_is_loaded_without_hypothesis():
             "import hypothesis, pandera; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ok"
+
+
+def test_parquet_contract_only_read_is_the_same_table(base_dir, tmp_path):
+    """Reading only the contract columns of a Parquet file (what ``load`` does) gives the
+    table that reading it whole gives, extra columns listed as dropped, with a mapping too."""
+    from gm_eval.io.mapping import load_mapping
+    from gm_eval.io.readers import read_table_file
+
+    cases = pd.read_csv(base_dir / "cases.csv", dtype=str)
+    cases["complainant_name"] = "Somchai"
+    cases = cases.rename(columns={"case_id": "Ticket No"})
+    cases.insert(2, "Notes", "free text")
+    path = tmp_path / "cases.parquet"
+    cases.to_parquet(path, index=False)
+    mapping = load_mapping({"tables": {"cases": {"columns": {"Ticket No": "case_id"}}}})
+    whole = read_table_file("cases", path, mapping)
+    part = read_table_file("cases", path, mapping, contract_only=True)
+    pd.testing.assert_frame_equal(part.frame, whole.frame)
+    assert part.dropped_columns == whole.dropped_columns == ["Notes", "complainant_name"]
+    assert part.source_columns == whole.source_columns == {"case_id": "Ticket No"}
+    assert part.sha256 == whole.sha256

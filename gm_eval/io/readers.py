@@ -445,12 +445,25 @@ def _read_xlsx(path: Path, data: bytes, tm: TableMapping
     return df.dropna(how="all"), problems
 
 
-def _read_parquet(path: Path, data: bytes) -> tuple[pd.DataFrame, list[FileProblem]]:
+def _read_parquet(path: Path, data: bytes, keep=None) -> tuple[pd.DataFrame, list[FileProblem]]:
+    """Read a Parquet file; with ``keep`` (a test on a stripped column name), only the
+    columns it accepts are decoded, and the others are listed in ``attrs["gm_skipped"]``."""
+    skipped: list[str] = []
     try:
-        df = pd.read_parquet(io.BytesIO(data))
+        columns = None
+        if keep is not None:
+            import pyarrow.parquet as pq
+
+            names = pq.ParquetFile(io.BytesIO(data)).schema_arrow.names
+            meta = {n for n in names if n.startswith("__index_level_")}
+            columns = [n for n in names if n not in meta and keep(str(n).strip())]
+            skipped = [str(n).strip() for n in names if n not in meta and n not in columns]
+        df = pd.read_parquet(io.BytesIO(data), columns=columns)
     except Exception as exc:
         raise InputError(f"{path.name}: not a readable Parquet file ({exc})") from None
     df = df.reset_index(drop=True)
+    if skipped:
+        df.attrs["gm_skipped"] = skipped
     df.columns = [str(c).strip() for c in df.columns]
     # Typed columns (dates, numbers, booleans, text) stay as they are: validation types
     # them directly. Only mixed object columns are turned into text here.
@@ -461,8 +474,8 @@ def _read_parquet(path: Path, data: bytes) -> tuple[pd.DataFrame, list[FileProbl
     return df, []
 
 
-def read_table_file(name: str, path: str | Path, mapping: Mapping | TableMapping | None = None
-                    ) -> RawTable:
+def read_table_file(name: str, path: str | Path, mapping: Mapping | TableMapping | None = None,
+                    contract_only: bool = False) -> RawTable:
     """Read one table's file and apply its mapping.
 
     Parameters
@@ -472,6 +485,10 @@ def read_table_file(name: str, path: str | Path, mapping: Mapping | TableMapping
     path : path-like
         The file (``.csv``, ``.xlsx`` or ``.parquet``).
     mapping : Mapping or TableMapping, optional
+    contract_only : bool
+        Decode only the columns that map to contract columns, where the format
+        allows (Parquet: the others, such as names, phone numbers and free text, are
+        never read into memory). The table returned is the same either way.
 
     Returns
     -------
@@ -513,7 +530,12 @@ def read_table_file(name: str, path: str | Path, mapping: Mapping | TableMapping
         else:
             df, problems = _read_xlsx(path, data, tm)
     elif suffix == ".parquet":
-        df, problems = _read_parquet(path, data)
+        known_names = set(table.column_names)
+
+        def keep(column: str) -> bool:
+            return tm.columns.get(column, column) in known_names
+
+        df, problems = _read_parquet(path, data, keep if contract_only else None)
     else:
         raise InputError(f"{path.name}: unsupported file type {suffix!r} "
                          "(use .csv, .xlsx or .parquet)")
