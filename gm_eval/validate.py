@@ -386,7 +386,7 @@ class _Typer:
             # An enum has a handful of distinct values: clean and normalise those only
             # (the same operations as for every cell, on the distinct cells). The column
             # stays categorical while it is validated (each category is checked once) and
-            # becomes object strings in _type_table.
+            # becomes object strings in _finish_validation (:func:`_enums_as_text`).
             codes, uniques = pd.factorize(s)
             clean = _clean_text(pd.Series(uniques, dtype=s.dtype))
             norm = [None if pd.isna(v) else re.sub(r"[\s\-]+", "_", str(v).strip().lower())
@@ -470,6 +470,12 @@ class _Typer:
 
 
 _DAY_NS = 86_400_000_000_000
+_NAT = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
+
+
+def _day_ns(d: pd.Series) -> np.ndarray:
+    """A typed date column (``datetime64[ns]``) as int64 nanoseconds, NaT as ``_NAT``."""
+    return d.to_numpy(dtype="datetime64[ns]").view(np.int64)
 
 
 def _at_midnight_ns(d: pd.Series) -> bool:
@@ -478,6 +484,20 @@ def _at_midnight_ns(d: pd.Series) -> bool:
         return False
     v = d.to_numpy().view(np.int64)
     return bool(((v % _DAY_NS == 0) | (v == np.iinfo(np.int64).min)).all())
+
+
+def _enums_as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """Validated enum columns (categorical while checked) as object strings, missing as NaN:
+    the :class:`~gm_eval.evidence.Evidence` dtype."""
+    out = df
+    for name in df.columns:
+        if isinstance(df[name].dtype, pd.CategoricalDtype):
+            cat = df[name].array
+            labels = np.array(list(cat.categories) + [np.nan], dtype=object)
+            if out is df:
+                out = df.copy(deep=False)
+            out[name] = pd.Series(labels[cat.codes], index=df.index, dtype=object)
+    return out
 
 
 def _may_have_duplicates(kdf: pd.DataFrame) -> bool:
@@ -532,7 +552,6 @@ def _type_table(raw: RawTable, report: ValidationReport, seen: Counter) -> pd.Da
             continue
         typed[c.name if c.kind != "text" else f"{c.name}_provided"] = typer.type_column(c, df[c.name])
     out = pd.DataFrame(typed, index=df.index, copy=False)  # no block consolidation copy
-    enums = [c.name for c in t.columns if c.kind == "enum" and c.name in out.columns]
     # pandera value checks (nothing is coerced, so pandera need not copy the table first)
     schema = schema_for(t)
     try:
@@ -554,10 +573,6 @@ def _type_table(raw: RawTable, report: ValidationReport, seen: Counter) -> pd.Da
                 continue
             expected = _check_message(col, str(rec.check))
             typer.problem([row], col.name, [raw_value], _check_problem(col, str(rec.check)), expected)
-    for name in enums:  # validated: enum columns become object strings (missing as NaN)
-        cat = out[name].array
-        labels = np.array(list(cat.categories) + [np.nan], dtype=object)
-        out[name] = pd.Series(labels[cat.codes], index=out.index, dtype=object)
     # Uniqueness of the table's key.
     key = [k for k in t.key if k in out.columns]
     if key and len(out) and _may_have_duplicates(out[key]):
@@ -619,7 +634,8 @@ def _cross_checks(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable],
                      "an id listed in mechanisms")
         for early, late in t.date_order:
             if early in df.columns and late in df.columns:
-                bad = df[early].notna() & df[late].notna() & (df[late] < df[early])
+                e, lt = _day_ns(df[early]), _day_ns(df[late])
+                bad = (lt < e) & (lt != _NAT)  # a blank early date (NaT) is never later
                 if bool(bad.any()):
                     emit(name, df.index[bad], late, df.loc[bad, late].dt.date.astype(str),
                          f"is before {early}", f"{late} on or after {early}")
@@ -673,8 +689,10 @@ def _cross_checks(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable],
     latest = []
     for name, df in typed.items():
         for c in TABLES[name].columns_of_kind("date"):
-            if c in df.columns and df[c].notna().any():
-                latest.append(df[c].max())
+            if c in df.columns and len(df):
+                v = _day_ns(df[c]).max()  # NaT is the smallest value
+                if v != _NAT:
+                    latest.append(pd.Timestamp(v))
     data_latest = max(latest) if latest else None
     limit, why, expected = today, "is in the future", f"a date on or before today ({today.date()})"
     if as_of_given is not None:
@@ -687,7 +705,7 @@ def _cross_checks(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable],
     for name, df in typed.items():
         for c in TABLES[name].columns_of_kind("date"):
             if c in df.columns:
-                bad = df[c].notna() & (df[c] > limit)
+                bad = _day_ns(df[c]) > limit.value  # NaT never is
                 if bool(bad.any()):
                     emit(name, df.index[bad], c, df.loc[bad, c].dt.date.astype(str), why, expected)
     if as_of_given is not None:
@@ -785,7 +803,7 @@ def _finish_validation(raws: dict[str, RawTable], done: dict, as_of, today, key,
     report.as_of = as_of_ts
     if not report.ok:
         return None, report
-    tables = {n: df.reset_index(drop=True) for n, df in typed.items()}
+    tables = {n: _enums_as_text(df).reset_index(drop=True) for n, df in typed.items()}
     # Record ids never travel further than this line: keyed pseudonyms replace them.
     if ready and key is None:
         pseudo = {n: f.result() for n, f in ready.items()}
