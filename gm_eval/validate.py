@@ -376,6 +376,8 @@ class _Typer:
         return None
 
     def type_column(self, c: Column, s: pd.Series) -> pd.Series:
+        if c.kind == "enum" and isinstance(s.dtype, pd.CategoricalDtype):
+            return self.type_enum(s.cat.codes.to_numpy(), pd.Series(s.cat.categories), s.index)
         if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
             typed = self.type_native(c, s)
             if typed is not None:
@@ -383,19 +385,8 @@ class _Typer:
             s = _series_text(s)
         kind = c.kind
         if kind == "enum":
-            # An enum has a handful of distinct values: clean and normalise those only
-            # (the same operations as for every cell, on the distinct cells). The column
-            # stays categorical while it is validated (each category is checked once) and
-            # becomes object strings in _finish_validation (:func:`_enums_as_text`).
             codes, uniques = pd.factorize(s)
-            clean = _clean_text(pd.Series(uniques, dtype=s.dtype))
-            norm = [None if pd.isna(v) else re.sub(r"[\s\-]+", "_", str(v).strip().lower())
-                    for v in clean]
-            cats = list(dict.fromkeys(v for v in norm if v is not None))
-            where = {v: i for i, v in enumerate(cats)}
-            recode = np.array([-1 if v is None else where[v] for v in norm] + [-1], dtype=np.int64)
-            return pd.Series(pd.Categorical.from_codes(recode[codes], categories=cats),
-                             index=s.index)
+            return self.type_enum(codes, pd.Series(uniques, dtype=s.dtype), s.index)
         s = _clean_text(s)
         if kind in ("id", "str"):
             return s
@@ -432,6 +423,23 @@ class _Typer:
         if kind == "text":
             return s.notna().astype("boolean")
         raise ValueError(f"unknown column kind {kind!r}")  # pragma: no cover
+
+    @staticmethod
+    def type_enum(codes: np.ndarray, uniques: pd.Series, index: pd.Index) -> pd.Series:
+        """An enum column from its codes (-1 blank) and distinct labels.
+
+        An enum has a handful of distinct values: they are cleaned and normalised once
+        each (the operations applied to every cell, on the distinct cells). The column
+        stays categorical while it is validated (each category is checked once) and
+        becomes object strings in _finish_validation (:func:`_enums_as_text`).
+        """
+        clean = _clean_text(uniques)
+        norm = [None if pd.isna(v) else re.sub(r"[\s\-]+", "_", str(v).strip().lower())
+                for v in clean]
+        cats = list(dict.fromkeys(v for v in norm if v is not None))
+        where = {v: i for i, v in enumerate(cats)}
+        recode = np.array([-1 if v is None else where[v] for v in norm] + [-1], dtype=np.int64)
+        return pd.Series(pd.Categorical.from_codes(recode[codes], categories=cats), index=index)
 
     def type_date(self, c: Column, s: pd.Series) -> pd.Series:
         fmt = self.tm.date_format(c.name)

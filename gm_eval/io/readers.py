@@ -445,20 +445,33 @@ def _read_xlsx(path: Path, data: bytes, tm: TableMapping
     return df.dropna(how="all"), problems
 
 
-def _read_parquet(path: Path, data: bytes, keep=None) -> tuple[pd.DataFrame, list[FileProblem]]:
-    """Read a Parquet file; with ``keep`` (a test on a stripped column name), only the
-    columns it accepts are decoded, and the others are listed in ``attrs["gm_skipped"]``."""
+def _read_parquet(path: Path, data: bytes, keep=None, categorical=None
+                  ) -> tuple[pd.DataFrame, list[FileProblem]]:
+    """Read a Parquet file.
+
+    With ``keep`` (a test on a stripped column name), only the columns it accepts are
+    decoded, and the others are listed in ``attrs["gm_skipped"]``; text columns that
+    ``categorical`` accepts are read as categoricals (straight from Parquet's dictionary
+    pages: their few distinct labels are then cleaned and checked once each).
+    """
     skipped: list[str] = []
     try:
-        columns = None
+        columns, kwargs = None, {}
         if keep is not None:
+            import pyarrow as pa
             import pyarrow.parquet as pq
 
-            names = pq.ParquetFile(io.BytesIO(data)).schema_arrow.names
+            schema = pq.ParquetFile(io.BytesIO(data)).schema_arrow
+            names = schema.names
             meta = {n for n in names if n.startswith("__index_level_")}
             columns = [n for n in names if n not in meta and keep(str(n).strip())]
             skipped = [str(n).strip() for n in names if n not in meta and n not in columns]
-        df = pd.read_parquet(io.BytesIO(data), columns=columns)
+            text = [n for n in columns if categorical is not None and categorical(str(n).strip())
+                    and (pa.types.is_string(schema.field(n).type)
+                         or pa.types.is_large_string(schema.field(n).type))]
+            if text:
+                kwargs["read_dictionary"] = text
+        df = pd.read_parquet(io.BytesIO(data), columns=columns, **kwargs)
     except Exception as exc:
         raise InputError(f"{path.name}: not a readable Parquet file ({exc})") from None
     df = df.reset_index(drop=True)
@@ -488,7 +501,8 @@ def read_table_file(name: str, path: str | Path, mapping: Mapping | TableMapping
     contract_only : bool
         Decode only the columns that map to contract columns, where the format
         allows (Parquet: the others, such as names, phone numbers and free text, are
-        never read into memory). The table returned is the same either way.
+        never read into memory; enum columns come as categoricals of the same text).
+        The table returned holds the same values either way.
 
     Returns
     -------
@@ -531,11 +545,17 @@ def read_table_file(name: str, path: str | Path, mapping: Mapping | TableMapping
             df, problems = _read_xlsx(path, data, tm)
     elif suffix == ".parquet":
         known_names = set(table.column_names)
+        # enum columns that the mapping does not recode or split
+        enums = {c.name for c in table.columns if c.kind == "enum"} - set(tm.values) - set(tm.split)
 
         def keep(column: str) -> bool:
             return tm.columns.get(column, column) in known_names
 
-        df, problems = _read_parquet(path, data, keep if contract_only else None)
+        def categorical(column: str) -> bool:
+            return tm.columns.get(column, column) in enums
+
+        df, problems = (_read_parquet(path, data, keep, categorical) if contract_only
+                        else _read_parquet(path, data))
     else:
         raise InputError(f"{path.name}: unsupported file type {suffix!r} "
                          "(use .csv, .xlsx or .parquet)")
