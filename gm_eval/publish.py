@@ -105,20 +105,19 @@ _FORBIDDEN = {"case_id", "respondent_id", "child_id", "complainant_name", "respo
               "child_name", "phone", "description", "comments", "evidence", "_row"}
 
 
-def _add_flag(flags: pd.Series, mask: pd.Series, flag: str) -> pd.Series:
-    if flags.dtype == "str":
-        flags = flags.fillna("")  # same as below, without a round trip through objects
-    else:
-        flags = flags.astype(object).where(flags.notna(), "").astype(str)
-    # flags take few distinct values: test each distinct value once, not every row
+def _add_flag(flags: pd.Series, mask, flag: str) -> pd.Series:
+    """``flags`` (``;``-joined, blank for none) with ``flag`` added where ``mask`` holds.
+
+    Flags take few distinct values: each distinct value is extended once, and the
+    rows pick their new value by code (no string operation per row).
+    """
     codes, uniques = pd.factorize(flags)
-    has_u = np.array([flag in str(u).split(";") for u in uniques] + [False], dtype=bool)
-    has = pd.Series(has_u[codes], index=flags.index)
-    add = mask & ~has
-    new = np.where(flags[add] == "", flag, flags[add] + ";" + flag)
-    flags = flags.copy()
-    flags.loc[add] = new
-    return flags
+    labels = [str(u) for u in uniques] + [""]  # code -1 (missing): no flag yet
+    added = [u if flag in u.split(";") else (flag if u == "" else f"{u};{flag}") for u in labels]
+    codes = np.where(codes < 0, len(labels) - 1, codes)
+    pick = codes + len(labels) * np.asarray(mask, dtype=bool)
+    values = pd.array(labels + added, dtype="str").take(pick)
+    return pd.Series(values, index=flags.index, name=flags.name)
 
 
 def suppress_rates(df: pd.DataFrame, k: int = DEFAULT_K, n_col: str = "n",

@@ -163,3 +163,28 @@ def test_suppress_rates_doc_example():
     df = pd.DataFrame({"value": [0.5, 0.25], "n": [4, 40]})
     out = suppress_rates(df, k=5)
     assert out["flags"].tolist() == ["suppressed", ""]
+
+
+def test_add_flag_matches_a_row_by_row_reference():
+    """Flags are extended per distinct value; the result is what a row-by-row join gives."""
+    import numpy as np
+
+    from gm_eval.publish import _add_flag
+
+    rng = np.random.default_rng(11)
+    pool = np.array(["", "small_n", "suppressed", "small_n;suppressed", "not_covered", None],
+                    dtype=object)
+    for dtype in (object, "str"):
+        for _ in range(50):
+            n = int(rng.integers(0, 30))
+            flags = pd.Series(rng.choice(pool, n), dtype=dtype, index=rng.permutation(n) + 7)
+            mask = rng.random(n) < 0.5
+            want = []
+            for f, m in zip(flags.tolist(), mask, strict=True):
+                f = "" if f is None or (isinstance(f, float) and np.isnan(f)) else f
+                if m and "suppressed" not in f.split(";"):
+                    f = "suppressed" if f == "" else f + ";suppressed"
+                want.append(f)
+            got = _add_flag(flags, pd.Series(mask, index=flags.index), "suppressed")
+            assert got.tolist() == want
+            assert got.index.equals(flags.index) and str(got.dtype) == "str"
