@@ -260,6 +260,7 @@ def score_data_dir(
     mapping=None,
     k: int = 5,
     progress: bool = True,
+    summary: bool = False,
 ) -> Path:
     """Load, validate, score and publish one data directory.
 
@@ -279,6 +280,9 @@ def score_data_dir(
         Suppression threshold for publication.
     progress : bool
         Print progress to stderr.
+    summary : bool
+        Print the per-mechanism summary (:func:`summary_lines`) of the scores written
+        to stdout, once the results directory is in place.
 
     Returns
     -------
@@ -297,9 +301,11 @@ def score_data_dir(
     evidence = load(data_dir, mapping=mapping, as_of=as_of)
     if progress:
         print(f"loaded {data_dir} in {time.perf_counter() - t0:.2f} s", file=sys.stderr)
-    out = _score_and_write(evidence, prof, k, out_dir, progress)
+    out, scores = _score_and_write(evidence, prof, k, out_dir, progress)
     if progress:
         print(f"scored and wrote {out} in {time.perf_counter() - t0:.2f} s", file=sys.stderr)
+    if summary:
+        print_summary(scores)
     return out
 
 
@@ -318,7 +324,8 @@ def _manifest(evidence: Evidence, prof: dict) -> dict:
     }
 
 
-def _score_and_write(evidence: Evidence, profile: dict, k: int, out_dir, progress: bool) -> Path:
+def _score_and_write(evidence: Evidence, profile: dict, k: int, out_dir, progress: bool
+                     ) -> tuple[Path, pd.DataFrame]:
     """:func:`score` and :func:`gm_eval.publish.write_results` in one pass, two halves at once.
 
     The statistics tables are computed, published and written by a forked child
@@ -326,6 +333,7 @@ def _score_and_write(evidence: Evidence, profile: dict, k: int, out_dir, progres
     while this process computes, publishes and writes the indicators, scores and
     recommendations. The tables and the manifest are those of
     ``write_results(score(evidence, profile, k=k), manifest, out_dir, k=k)``.
+    Returns the results directory and the published ``scores`` table.
     """
     from gm_eval.publish import atomic_directory, write_manifest, write_tables
 
@@ -345,11 +353,12 @@ def _score_and_write(evidence: Evidence, profile: dict, k: int, out_dir, progres
             return names
 
         job = BackgroundJob(statistics)
+        published: dict[str, pd.DataFrame] = {}
         try:
             main = _main_tables(evidence, prof, k, log)
             main.update(_others(evidence, prof["min_n"], log, only=_LIGHT_TABLES))
             t0 = time.perf_counter()
-            names = write_tables(main, tmp, k=k)
+            names = write_tables(main, tmp, k=k, published=published)
             log(f"  publish and write (indicators, scores...): {time.perf_counter() - t0:.2f} s")
             t0 = time.perf_counter()
             names += job.result()
@@ -357,4 +366,4 @@ def _score_and_write(evidence: Evidence, profile: dict, k: int, out_dir, progres
         finally:
             job.close()
         write_manifest(tmp, _manifest(evidence, prof), k, names)
-    return target.absolute()
+    return target.absolute(), published["scores"]

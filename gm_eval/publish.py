@@ -430,7 +430,7 @@ def _json_default(o):
 
 
 def write_tables(tables: dict[str, pd.DataFrame], directory: str | Path,
-                 k: int = DEFAULT_K) -> list[str]:
+                 k: int = DEFAULT_K, published: dict | None = None) -> list[str]:
     """Publish result tables and write each as CSV and Parquet into ``directory``.
 
     The building block of :func:`write_results`, for writers that fill one results
@@ -447,13 +447,18 @@ def write_tables(tables: dict[str, pd.DataFrame], directory: str | Path,
         An existing folder.
     k : int
         Suppression threshold.
+    published : dict, optional
+        Filled with the published tables, as written.
 
     Returns
     -------
     list of str
         The names of the tables written.
     """
-    published = publish(tables, k=k)
+    pub = publish(tables, k=k)
+    if published is not None:
+        published.update(pub)
+    published = pub
     folder = Path(directory)
 
     def write(name: str, df: pd.DataFrame) -> None:

@@ -69,6 +69,11 @@ def test_score_cli_writes_results_and_manifest(tmp_path, capsys):
     assert rc == 0
     printed = capsys.readouterr().out
     assert "M1" in printed and "overall" in printed
+    # the summary printed is that of the scores written (it is no longer read back)
+    from gm_eval.results import read_results
+
+    written = summary_lines(read_results(out).table("scores"))
+    assert printed.splitlines()[: len(written)] == written
     ind = pd.read_csv(out / "indicators.csv")
     assert list(ind.columns) == INDICATOR_COLUMNS
     r = ind[(ind["mechanism_id"] == "M1") & (ind["indicator_id"] == "legitimate.trust_rate")]

@@ -26,16 +26,15 @@ def _score(sub: argparse._SubParsersAction) -> None:
 
     def run(a: argparse.Namespace) -> int:
         from gm_eval.errors import InputError
-        from gm_eval.pipeline import print_summary, score_data_dir
+        from gm_eval.pipeline import score_data_dir
 
         if a.k < 1:
             raise InputError(f"--k must be at least 1, got {a.k}")
         out = score_data_dir(
             a.data_dir, a.out, as_of=a.as_of, profile=a.profile, mapping=a.mapping, k=a.k,
-            progress=not a.quiet,
+            progress=not a.quiet, summary=not a.quiet,
         )
         if not a.quiet:
-            print_summary(out)
             print(f"results written to {out}")
         return EXIT_OK
 
