@@ -49,6 +49,12 @@ def _mids(evidence: Evidence) -> pd.Index:
     return pd.Index(evidence.mechanisms["mechanism_id"]).astype(object)
 
 
+def _take_text(labels: np.ndarray, idx: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``labels[idx]`` as pandas text (``str``): a take from the few labels, not a
+    conversion of every row's Python string."""
+    return pd.array(labels, dtype="str").take(idx)
+
+
 def _empty(columns) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
 
@@ -91,7 +97,7 @@ def case_volume(evidence: Evidence) -> pd.DataFrame:
     for d_i, dim in enumerate(("category", "channel")):
         if dim not in cases.columns:
             continue
-        g, labels = pd.factorize(cases[dim], sort=True)
+        g, labels = evidence.factorized("cases", dim)  # codes cached at load for enums
         labels = np.array([str(x) for x in labels] + [UNKNOWN], dtype=object)
         g = np.where(g < 0, len(labels) - 1, g)
         lit = np.flatnonzero(labels[:-1] == UNKNOWN)
@@ -104,10 +110,10 @@ def case_volume(evidence: Evidence) -> pd.DataFrame:
         parts.append(pd.DataFrame({
             "_m": pos // ng // mcount,
             "_d": d_i,
-            "mechanism_id": mids.to_numpy()[pos // ng // mcount],
-            "month": month_labels[pos // ng % mcount],
+            "mechanism_id": _take_text(mids.to_numpy(), pos // ng // mcount),
+            "month": _take_text(month_labels, pos // ng % mcount),
             "dimension": dim,
-            "group": labels[pos % ng],
+            "group": _take_text(labels, pos % ng),
             "cases": cnt[pos].astype("int64"),
         }))
     if not parts:
@@ -120,22 +126,33 @@ def case_volume(evidence: Evidence) -> pd.DataFrame:
     return out[CASE_VOLUME_COLUMNS]
 
 
-def _responses(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _responses(evidence: Evidence, table: str, item: str) -> tuple[np.ndarray, np.ndarray]:
     """Response code per row (-1 missing) and the response labels."""
+    s = evidence[table][item]
     if pd.api.types.is_bool_dtype(s):
-        v = s.astype("boolean")
-        codes = np.where(v.isna().to_numpy(), -1, np.where(v.fillna(False).to_numpy(dtype=bool), 0, 1))
+        # yes = 0, no = 1, missing = -1
+        codes = 1 - s.to_numpy(dtype="int8", na_value=2).astype(np.int64)
         return codes, np.array(["yes", "no"], dtype=object)
     if pd.api.types.is_numeric_dtype(s):
         v = pd.to_numeric(s, errors="coerce").astype(float).to_numpy(na_value=np.nan)
         ok = np.isfinite(v)
-        vals = np.unique(v[ok])
         codes = np.full(len(v), -1, dtype=np.int64)
-        codes[ok] = np.searchsorted(vals, v[ok])
+        w = v[ok]
+        lo = w.min() if len(w) else 0.0
+        if len(w) and np.array_equal(w, np.floor(w)) and w.max() - lo < 1000:
+            # whole numbers in a small range (Likert items): distinct values by counting
+            seen = np.flatnonzero(np.bincount((w - lo).astype(np.int64)))
+            vals = seen + lo
+            lookup = np.full(len(seen) and int(seen[-1]) + 1, -1, dtype=np.int64)
+            lookup[seen] = np.arange(len(seen))
+            codes[ok] = lookup[(w - lo).astype(np.int64)]
+        else:
+            vals = np.unique(w)
+            codes[ok] = np.searchsorted(vals, w)
         return codes, np.array([str(int(x)) if float(x).is_integer() else str(x) for x in vals],
                                dtype=object)
-    codes, uniq = pd.factorize(s, sort=True)
-    return codes.astype(np.int64), np.array([str(u) for u in uniq], dtype=object)
+    codes, uniq = evidence.factorized(table, item)
+    return codes, np.array([str(u) for u in uniq], dtype=object)
 
 
 def survey_items(evidence: Evidence) -> pd.DataFrame:
@@ -169,7 +186,7 @@ def survey_items(evidence: Evidence) -> pd.DataFrame:
         for item in items:
             if item not in df.columns:
                 continue
-            r, labels = _responses(df[item])
+            r, labels = _responses(evidence, survey, item)
             nr = max(len(labels), 1)
             ok = (mcode >= 0) & (r >= 0)
             if not ok.any():

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["SourceFile", "Evidence"]
@@ -66,12 +67,15 @@ class Evidence:
         Provenance of each present table.
     warnings : list
         Non-blocking :class:`gm_eval.validate.Problem` records.
+    codes : dict
+        Cache of :meth:`factorized` (filled at load for enum columns, lazily otherwise).
     """
 
     tables: dict[str, pd.DataFrame]
     as_of: pd.Timestamp
     sources: dict[str, SourceFile] = field(default_factory=dict)
     warnings: list = field(default_factory=list)
+    codes: dict = field(default_factory=dict, repr=False, compare=False)
 
     def has(self, name: str) -> bool:
         """Whether table ``name`` was supplied and has at least one row."""
@@ -89,6 +93,42 @@ class Evidence:
     def mechanisms(self) -> pd.DataFrame:
         """The mechanisms table (always present)."""
         return self.tables["mechanisms"]
+
+    def factorized(self, name: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """Integer codes and sorted distinct values of a column, computed once.
+
+        Parameters
+        ----------
+        name, column : str
+            Table and column (present).
+
+        Returns
+        -------
+        codes : ndarray of int64
+            Position of each row's value in ``uniques``; -1 for a missing value.
+        uniques : ndarray of object
+            The distinct non-missing values, sorted (as ``pd.factorize(sort=True)``).
+
+        Notes
+        -----
+        Enum columns are factorised by validation already (their labels are checked
+        once each), so their codes cost nothing here. The arrays are shared: do not
+        modify them.
+
+        Examples
+        --------
+        >>> ev = Evidence({"cases": pd.DataFrame({"status": ["open", None, "closed", "open"]})},
+        ...               pd.Timestamp("2025-01-01"))
+        >>> codes, uniques = ev.factorized("cases", "status")
+        >>> codes.tolist(), uniques.tolist()
+        ([1, -1, 0, 1], ['closed', 'open'])
+        """
+        key = (name, column)
+        if key not in self.codes:
+            codes, uniques = pd.factorize(self.tables[name][column], sort=True)
+            self.codes[key] = (np.asarray(codes, dtype=np.int64),
+                               np.asarray(uniques, dtype=object))
+        return self.codes[key]
 
     @property
     def mechanism_ids(self) -> list[str]:

@@ -494,9 +494,13 @@ def _at_midnight_ns(d: pd.Series) -> bool:
     return bool(((v % _DAY_NS == 0) | (v == np.iinfo(np.int64).min)).all())
 
 
-def _enums_as_text(df: pd.DataFrame) -> pd.DataFrame:
+def _enums_as_text(df: pd.DataFrame, codes: dict | None = None) -> pd.DataFrame:
     """Validated enum columns (categorical while checked) as object strings, missing as NaN:
-    the :class:`~gm_eval.evidence.Evidence` dtype."""
+    the :class:`~gm_eval.evidence.Evidence` dtype.
+
+    ``codes``, when given, receives each column's codes and sorted labels (the cache of
+    :meth:`gm_eval.evidence.Evidence.factorized`), keyed by column name.
+    """
     out = df
     for name in df.columns:
         if isinstance(df[name].dtype, pd.CategoricalDtype):
@@ -505,6 +509,14 @@ def _enums_as_text(df: pd.DataFrame) -> pd.DataFrame:
             if out is df:
                 out = df.copy(deep=False)
             out[name] = pd.Series(labels[cat.codes], index=df.index, dtype=object)
+            if codes is not None:  # as pd.factorize(sort=True): used labels, sorted
+                c = np.asarray(cat.codes, dtype=np.int64)
+                used = np.flatnonzero(np.bincount(c[c >= 0], minlength=len(labels) - 1))
+                vals = labels[used]
+                order = np.argsort(vals.astype(str), kind="stable")
+                recode = np.full(len(labels), -1, dtype=np.int64)  # last: missing stays -1
+                recode[used[order]] = np.arange(len(used))
+                codes[name] = (recode[c], vals[order])
     return out
 
 
@@ -811,7 +823,9 @@ def _finish_validation(raws: dict[str, RawTable], done: dict, as_of, today, key,
     report.as_of = as_of_ts
     if not report.ok:
         return None, report
-    tables = {n: _enums_as_text(df).reset_index(drop=True) for n, df in typed.items()}
+    enum_codes: dict[str, dict] = {n: {} for n in typed}
+    tables = {n: _enums_as_text(df, enum_codes[n]).reset_index(drop=True)
+              for n, df in typed.items()}
     # Record ids never travel further than this line: keyed pseudonyms replace them.
     if ready and key is None:
         pseudo = {n: f.result() for n, f in ready.items()}
@@ -821,7 +835,8 @@ def _finish_validation(raws: dict[str, RawTable], done: dict, as_of, today, key,
     else:
         tables = pseudonymise_tables(tables, key if key is not None else get_key())
     sources = {n: SourceFile(n, r.file, r.sha256, len(r.frame)) for n, r in raws.items()}
-    ev = Evidence(tables=tables, as_of=as_of_ts, sources=sources, warnings=report.warnings)
+    ev = Evidence(tables=tables, as_of=as_of_ts, sources=sources, warnings=report.warnings,
+                  codes={(n, c): v for n, cols in enum_codes.items() for c, v in cols.items()})
     return ev, report
 
 

@@ -507,3 +507,27 @@ def test_parquet_contract_only_read_is_the_same_table(base_dir, tmp_path):
     assert part.dropped_columns == whole.dropped_columns == ["Notes", "complainant_name"]
     assert part.source_columns == whole.source_columns == {"case_id": "Ticket No"}
     assert part.sha256 == whole.sha256
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_enum_codes_from_validation_are_pd_factorize_sorted(tmp_path, fmt):
+    """The enum codes validation hands to the evidence are those of pd.factorize(sort=True)."""
+    import numpy as np
+
+    from gm_eval import synth
+    from gm_eval.contract import TABLES
+
+    tables = synth.generate(n_mechanisms=12, n_cases=1500, seed=5)
+    tables["cases"].loc[3, "status"] = " Closed "  # cleaned and normalised to closed
+    tables["cases"].loc[4, "channel"] = None
+    synth.write_data_dir(tables, tmp_path / "d", fmt=fmt)
+    ev = load(tmp_path / "d")
+    enums = {(t, c.name) for t in ev.tables for c in TABLES[t].columns
+             if c.kind == "enum" and c.name in ev[t].columns}
+    assert enums and enums == set(ev.codes)
+    for t, c in sorted(enums):
+        want_codes, want_uniques = pd.factorize(ev[t][c], sort=True)
+        got_codes, got_uniques = ev.factorized(t, c)
+        np.testing.assert_array_equal(got_codes, want_codes, err_msg=f"{t}.{c}")
+        assert got_uniques.tolist() == list(want_uniques), (t, c)
+    assert ev["cases"].loc[3, "status"] == "closed"
