@@ -1,14 +1,23 @@
-"""pandera, imported without its optional ``hypothesis`` strategies (see :func:`load_pandera`)."""
+"""pandera, imported on first use and without its optional ``hypothesis`` strategies.
+
+``pa`` stands for ``pandera.pandas``: the import happens at the first attribute
+access, or ahead of it in a background thread (:func:`preload`), which
+:func:`gm_eval.load` starts while it reads the files.
+"""
 
 from __future__ import annotations
 
 import sys
+import threading
 
-__all__ = ["load_pandera", "pa"]
+__all__ = ["load_pandera", "preload", "pa"]
+
+_lock = threading.Lock()
+_module = None
 
 
 def load_pandera():
-    """Import pandera without its optional ``hypothesis`` data-synthesis strategies.
+    """Import ``pandera.pandas`` (once) without its optional data-synthesis strategies.
 
     When ``hypothesis`` is installed, pandera imports it (about 0.5 s, on every
     ``gm-eval`` run) only to offer strategies that generate example data from a
@@ -16,16 +25,34 @@ def load_pandera():
     take its documented fallback (no strategies); a ``hypothesis`` already imported
     (by a test run, say) is left alone, and ``hypothesis`` itself stays importable.
     """
-    hide = "hypothesis" not in sys.modules
-    if hide:
-        sys.modules["hypothesis"] = None  # type: ignore[assignment]  # import -> ImportError
-    try:
-        import pandera.backends.pandas.builtin_checks  # noqa: F401  (imported lazily otherwise)
-        import pandera.pandas as pandera_pandas
-    finally:
-        if hide:
-            del sys.modules["hypothesis"]
-    return pandera_pandas
+    global _module
+    with _lock:
+        if _module is None:
+            hide = "hypothesis" not in sys.modules
+            if hide:
+                sys.modules["hypothesis"] = None  # type: ignore[assignment]  # -> ImportError
+            try:
+                import pandera.backends.pandas.builtin_checks  # noqa: F401  (else imported lazily)
+                import pandera.pandas as pandera_pandas
+            finally:
+                if hide:
+                    del sys.modules["hypothesis"]
+            _module = pandera_pandas
+    return _module
 
 
-pa = load_pandera()
+def preload() -> None:
+    """Start importing pandera in a background thread (it then costs no wall time while
+    files are being read, which mostly runs outside the GIL)."""
+    if _module is None:
+        threading.Thread(target=load_pandera, name="gm-eval-pandera", daemon=True).start()
+
+
+class _Pandera:
+    """``pandera.pandas``, imported at the first attribute access."""
+
+    def __getattr__(self, name):
+        return getattr(load_pandera(), name)
+
+
+pa = _Pandera()

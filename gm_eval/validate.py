@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa_arrow
 import pyarrow.compute as pc
 
-from gm_eval._pandera import pa
+from gm_eval._pandera import pa, preload
 from gm_eval.contract import TABLE_ORDER, TABLES, Column, Table
 from gm_eval.errors import InputError, ValidationFailed
 from gm_eval.evidence import Evidence, SourceFile
@@ -861,6 +861,7 @@ def check_data_dir(data_dir: str | Path, mapping=None, as_of=None,
 
 
 def _read_and_validate(data_dir, mapping, as_of, today):
+    preload()  # pandera is imported while the files are read
     m: Mapping = load_mapping(mapping)
     files = find_table_files(data_dir, m)
 

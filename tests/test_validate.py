@@ -476,14 +476,16 @@ def test_parquet_dates_with_times_and_other_units_are_normalised(base_dir, tmp_p
     assert str(got["received_at"].dtype) == "datetime64[ns]"
 
 
-def test_pandera_is_loaded_without_hypothesis():
+def test_pandera_is_loaded_without_hypothesis(base_dir):
     """gm-eval's validation does not pull in hypothesis, which stays importable."""
     import subprocess
     import sys
 
-    code = ("import sys, gm_eval.validate as v; assert 'hypothesis' not in sys.modules; "
+    code = ("import sys, gm_eval; gm_eval.load(sys.argv[1], today=__import__('datetime').date("
+            "2025, 7, 1)); assert 'pandera' in sys.modules and 'hypothesis' not in sys.modules; "
             "import hypothesis, pandera; print('ok')")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code, str(base_dir)], capture_output=True,
+                         text=True, check=True)
     assert out.stdout.strip() == "ok"
 
 
