@@ -75,10 +75,25 @@ def positions_in(values: pd.Series, index: pd.Index) -> np.ndarray:
     """
     codes, uniq = pd.factorize(values)
     pos = index.get_indexer(pd.Index(uniq).astype(object))
-    out = np.full(len(values), -1, dtype=np.int64)
-    ok = codes >= 0
-    out[ok] = pos[codes[ok]]
-    return out
+    # code -1 (missing) picks the appended -1
+    return np.append(pos, -1).astype(np.int64)[codes]
+
+
+#: ``NaT`` as int64 nanoseconds, and one day in nanoseconds.
+_NAT = np.iinfo(np.int64).min
+_DAY_NS = 86_400_000_000_000
+
+
+def _nanoseconds(values) -> tuple[np.ndarray, np.ndarray]:
+    """Dates as int64 nanoseconds since 1970 and the mask of missing ones.
+
+    A ``datetime64[ns]`` column is viewed, not copied. Differences of the
+    nanoseconds give exactly what the datetime arithmetic gives:
+    ``(b - a) // _DAY_NS`` is ``(b - a).dt.days`` and ``(b - a) / _DAY_NS`` is
+    ``(b - a) / np.timedelta64(1, "D")`` (where neither is missing).
+    """
+    ns = pd.to_datetime(values).to_numpy(dtype="datetime64[ns]").view(np.int64)
+    return ns, ns == _NAT
 
 
 def join_flags(*flags: pd.Series | np.ndarray) -> np.ndarray:
@@ -451,35 +466,65 @@ def km_by_group(
     dur = pd.to_numeric(df[duration_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     keep = np.isfinite(dur)
     ev = pd.to_numeric(df[event_col], errors="coerce").fillna(0).to_numpy(dtype=float) > 0
-    gkeys = df[cols]
-    codes, uniques = _factorize_groups(gkeys)
+    codes, uniques = _factorize_groups(df[cols])
     tgt = None
     if targets is not None:
         tgt_all = np.asarray(pd.to_numeric(pd.Series(np.asarray(targets)), errors="coerce"), dtype=float)
         tgt = np.full(len(uniques), np.nan)
         tgt[codes[keep]] = tgt_all[keep]  # constant within group: any row will do
-    codes_k, t, e = codes[keep], dur[keep], ev[keep]
+    curve, summ = _km_arrays(codes[keep], dur[keep], ev[keep], len(uniques), probs, alpha, tgt)
+    ug = curve.pop("group")
+    curves = uniques.iloc[ug].reset_index(drop=True)
+    for name, values in curve.items():
+        curves[name] = values
+    summary = uniques.reset_index(drop=True).copy()
+    for name, values in summ.items():
+        summary[name] = values
+    return curves, summary
 
-    n_groups = len(uniques)
+
+def _km_arrays(g: np.ndarray, t: np.ndarray, e: np.ndarray, n_groups: int,
+               probs: Sequence[float] = (0.5, 0.9), alpha: float = 0.05,
+               tgt: np.ndarray | None = None) -> tuple[dict, dict]:
+    """The product-limit computation of :func:`km_by_group` on plain arrays.
+
+    Parameters
+    ----------
+    g : numpy.ndarray of int
+        Group code of each subject, in ``[0, n_groups)``.
+    t : numpy.ndarray of float
+        Finite durations (>= 0).
+    e : numpy.ndarray of bool
+        Event observed.
+    n_groups : int
+        Number of groups (groups without subjects get ``n = 0``).
+    probs, alpha
+        As in :func:`km_by_group`.
+    tgt : numpy.ndarray of float, optional
+        Target time of each group.
+
+    Returns
+    -------
+    curve : dict of str to numpy.ndarray
+        ``group, t, survival, ci_low, ci_high, at_risk``, one entry per event
+        time, sorted by group then time.
+    summary : dict of str to numpy.ndarray
+        One entry per group: the summary columns of :func:`km_by_group`.
+    """
     z = _ndtri(1 - alpha / 2)  # = scipy.stats.norm.ppf
-    n_obs = np.bincount(codes_k, minlength=n_groups)
-    n_ev = np.bincount(codes_k, weights=e.astype(float), minlength=n_groups).round().astype("int64")
-    ug, ut, cnt, d = _distinct_times(codes_k, t, e.astype(float), n_groups)
+    n_obs = np.bincount(g, minlength=n_groups)
+    ug, ut, cnt, d = _distinct_times(g, t, e, n_groups)
+    n_ev = np.bincount(ug, weights=d, minlength=n_groups).astype("int64")
     tmax = np.full(n_groups, np.nan)
-    if len(ug):
-        last_of_group = np.r_[ug[1:] != ug[:-1], True]
-        tmax[ug[last_of_group]] = ut[last_of_group]
+    is_last = _segment_ends(ug)
+    tmax[ug[is_last]] = ut[is_last]
     # at risk just before each time: group size minus those with smaller times
-    gstart = np.r_[True, np.diff(ug) != 0] if len(ug) else np.zeros(0, dtype=bool)
-    gstarts = np.flatnonzero(gstart)
-    cum_before = _group_cumsum(cnt.astype(float), gstarts) - cnt
-    n_risk = n_obs[ug] - cum_before
+    n_risk = n_obs[ug] - _exclusive_group_cumsum(cnt, ug)
 
     # keep event times only (compress=True in statsmodels)
     m = d > 0
-    ug, ut, d, n_risk = ug[m], ut[m], d[m], n_risk[m]
-    gstart = np.r_[True, np.diff(ug) != 0] if len(ug) else np.zeros(0, dtype=bool)
-    gstarts = np.flatnonzero(gstart)
+    ug, ut, d, n_risk = ug[m], ut[m], d[m].astype(float), n_risk[m].astype(float)
+    gstarts = np.flatnonzero(_segment_starts(ug))
     with np.errstate(divide="ignore", invalid="ignore"):
         frac = 1 - d / n_risk
         tiny = frac < 1e-16
@@ -491,89 +536,123 @@ def km_by_group(
         gw = d / denom
         bad = (n_risk == d) | (n_risk == 0)
         gw[bad] = 0.0
-        nbad = _group_cumsum(bad.astype(float), gstarts)
+        # a bad time at or before: the variance is undefined from there on
+        bad_so_far = (_exclusive_group_cumsum(bad.astype(np.int64), ug) + bad) > 0
         se = np.sqrt(_group_cumsum(gw, gstarts)) * sp
-        se[nbad > 0] = np.nan
+        se[bad_so_far] = np.nan
         se[(sp == 0) & ~np.isfinite(se)] = np.nan
     lo, hi = _loglog_ci(sp, se, z)
+    curve = {"group": ug, "t": ut, "survival": sp, "ci_low": lo, "ci_high": hi,
+             "at_risk": n_risk.astype("int64")}
 
-    key = uniques.iloc[ug].reset_index(drop=True) if len(ug) else uniques.iloc[:0].reset_index(drop=True)
-    curves = key.copy()
-    curves["t"] = ut
-    curves["survival"] = sp
-    curves["ci_low"] = lo
-    curves["ci_high"] = hi
-    curves["at_risk"] = n_risk.astype("int64")
-
-    summary = uniques.reset_index(drop=True).copy()
-    summary["n"] = n_obs.astype("int64")
-    summary["events"] = n_ev
-    is_last = np.r_[ug[1:] != ug[:-1], True] if len(ug) else np.zeros(0, dtype=bool)
+    summary: dict[str, np.ndarray] = {"n": n_obs.astype("int64"), "events": n_ev}
+    is_last = _segment_ends(ug)
     for p in probs:
         name = f"q{round(p * 100):d}"
         val = np.full(n_groups, np.nan)
         low = np.full(n_groups, np.nan)
         high = np.full(n_groups, np.nan)
-        hit = np.flatnonzero(sp < 1 - p)
-        if len(hit):
-            gg, first = np.unique(ug[hit], return_index=True)
-            val[gg] = ut[hit[first]]
+        gg, first = _first_in_group(ug, sp < 1 - p)
+        val[gg] = ut[first]
         with np.errstate(divide="ignore", invalid="ignore"):
             r = (np.log(-np.log(sp)) - np.log(-np.log(1 - p))) / ((-1 / (sp * np.log(sp))) * se)
-        ok = np.flatnonzero(np.abs(r) <= z)
-        if len(ok):
-            gg, first = np.unique(ug[ok], return_index=True)
-            low[gg] = ut[ok[first]]
-            rev = ok[::-1]
-            gg2, lastpos = np.unique(ug[rev], return_index=True)
-            li = rev[lastpos]
-            up = np.where(is_last[li], np.nan, ut[np.minimum(li + 1, len(ut) - 1)])
-            high[gg2] = up
+        ok = np.abs(r) <= z
+        gg, first = _first_in_group(ug, ok)
+        low[gg] = ut[first]
+        gg, li = _last_in_group(ug, ok)
+        high[gg] = np.where(is_last[li], np.nan, ut[np.minimum(li + 1, len(ut) - 1)])
         summary[name] = val
         summary[f"{name}_ci_low"] = low
         summary[f"{name}_ci_high"] = high
     if tgt is not None:
         s_at = np.ones(n_groups)
         # last event time <= target within each group
-        ok = np.isfinite(tgt[ug]) & (ut <= tgt[ug]) if len(ug) else np.zeros(0, dtype=bool)
-        idx = np.flatnonzero(ok)
-        if len(idx):
-            rev = idx[::-1]
-            gg, lastpos = np.unique(ug[rev], return_index=True)
-            s_at[gg] = sp[rev[lastpos]]
+        gg, li = _last_in_group(ug, np.isfinite(tgt[ug]) & (ut <= tgt[ug]))
+        s_at[gg] = sp[li]
         reached_zero = np.zeros(n_groups, dtype=bool)
-        if len(ug):
-            reached_zero[ug[is_last]] = sp[is_last] == 0
+        reached_zero[ug[is_last]] = sp[is_last] == 0
         defined = np.isfinite(tgt) & (n_obs > 0) & ((tgt <= tmax) | reached_zero)
         summary["target"] = tgt
         summary["within_target"] = np.where(defined, 1 - s_at, np.nan)
-    return curves, summary
+    return curve, summary
+
+
+def _segment_starts(sorted_codes: np.ndarray) -> np.ndarray:
+    """True where a run of equal values of a sorted array begins."""
+    new = np.ones(len(sorted_codes), dtype=bool)
+    np.not_equal(sorted_codes[1:], sorted_codes[:-1], out=new[1:])
+    return new
+
+
+def _segment_ends(sorted_codes: np.ndarray) -> np.ndarray:
+    """True where a run of equal values of a sorted array ends."""
+    last = np.ones(len(sorted_codes), dtype=bool)
+    np.not_equal(sorted_codes[1:], sorted_codes[:-1], out=last[:-1])
+    return last
+
+
+def _first_in_group(sorted_codes: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Groups with a True in ``mask``, and the position of the first in each."""
+    idx = np.flatnonzero(mask)
+    g = sorted_codes[idx]
+    first = _segment_starts(g)
+    return g[first], idx[first]
+
+
+def _last_in_group(sorted_codes: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Groups with a True in ``mask``, and the position of the last in each."""
+    idx = np.flatnonzero(mask)
+    g = sorted_codes[idx]
+    last = _segment_ends(g)
+    return g[last], idx[last]
+
+
+def _exclusive_group_cumsum(counts: np.ndarray, sorted_codes: np.ndarray) -> np.ndarray:
+    """Integer sum of ``counts`` over the earlier positions of the same group (exact)."""
+    cs = np.cumsum(counts)
+    before = cs - counts
+    starts = np.flatnonzero(_segment_starts(sorted_codes))
+    lengths = np.diff(np.append(starts, len(counts)))
+    return before - np.repeat(before[starts], lengths)
 
 
 def _distinct_times(g: np.ndarray, t: np.ndarray, e: np.ndarray, n_groups: int):
     """Distinct (group, time) pairs sorted by group then time, with counts and events.
 
-    Whole-number times use a counting pass (``np.bincount`` over group x time),
-    which avoids sorting millions of rows; other times are sorted.
+    Whole-number times are packed with the group code and the event flag into
+    one integer key and sorted (32-bit keys when they fit: a fast vectorised
+    sort of millions of rows); other times are sorted with ``lexsort``.
+
+    Returns
+    -------
+    group : numpy.ndarray of int64
+    time : numpy.ndarray of float
+    count, events : numpy.ndarray of int64
+        Subjects, and events among them, at each (group, time).
     """
+    e = np.asarray(e, dtype=bool)
     if len(t) == 0:
-        z = np.zeros(0)
-        return z.astype(np.int64), z, z, z
+        z = np.zeros(0, dtype=np.int64)
+        return z, z.astype(float), z, z
     tmin, tmaxall = float(t.min()), float(t.max())
-    integer = tmin >= 0 and np.all(t == np.floor(t))
+    integer = tmin >= 0 and tmaxall < 2**52 and bool(np.all(t == np.floor(t)))
     width = int(tmaxall) + 1 if integer else 0
-    if integer and n_groups * width <= 50_000_000:
-        key = g.astype(np.int64) * width + t.astype(np.int64)
-        cnt = np.bincount(key, minlength=n_groups * width)
-        pos = np.flatnonzero(cnt)
-        d = np.bincount(key, weights=e, minlength=n_groups * width)[pos]
-        return pos // width, (pos % width).astype(float), cnt[pos].astype(float), d
+    if integer and n_groups * width < 2**61:
+        key = g.astype(np.int64) * (2 * width) + t.astype(np.int64) * 2 + e
+        if n_groups * width < 2**30:
+            key = key.astype(np.int32)
+        key.sort()
+        starts = np.flatnonzero(_segment_starts(key >> 1))
+        cnt = np.diff(np.append(starts, len(key)))
+        d = np.add.reduceat((key & 1).astype(np.int64), starts)
+        pair = (key[starts] >> 1).astype(np.int64)
+        return pair // width, (pair % width).astype(float), cnt, d
     order = np.lexsort((t, g))
     gs, ts, es = g[order], t[order], e[order]
     new = np.r_[True, (np.diff(gs) != 0) | (np.diff(ts) != 0)]
     starts = np.flatnonzero(new)
-    cnt = np.diff(np.r_[starts, len(gs)]).astype(float)
-    return gs[starts], ts[starts], cnt, np.add.reduceat(es, starts)
+    cnt = np.diff(np.r_[starts, len(gs)])
+    return gs[starts].astype(np.int64), ts[starts], cnt, np.add.reduceat(es.astype(np.int64), starts)
 
 
 def join_labels(keys, labels) -> pd.Series:

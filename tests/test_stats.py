@@ -195,6 +195,45 @@ def test_km_by_group_matches_survfuncright_per_group(seed, whole_days):
         assert (np.isnan(got) and np.isnan(expect)) or got == pytest.approx(expect)
 
 
+@pytest.mark.parametrize("scale, shift", [(1, 0.0), (10**8, 0.0), (1, 0.5)])
+def test_km_by_group_edge_cases_match_survfuncright(scale, shift):
+    # n = 1 (event, censored), all censored, ties of events and censorings, S reaching 0,
+    # a group with only missing durations; scale 10**8 packs (group, time) in 64-bit keys,
+    # shift 0.5 takes the sorting path for non-whole times
+    groups = {
+        "one_event": ([4], [1]),
+        "one_censored": ([4], [0]),
+        "all_censored": ([1, 3, 3, 8], [0, 0, 0, 0]),
+        "ties": ([2, 2, 2, 5, 5, 5, 7, 9], [1, 0, 1, 1, 1, 0, 0, 1]),
+        "to_zero": ([1, 1, 2, 4], [1, 1, 1, 1]),
+        "zero_time": ([0, 0, 1, 6, 6], [1, 0, 1, 0, 1]),
+    }
+    rows = [(g, t * scale + shift, e) for g, (ts, es) in groups.items() for t, e in zip(ts, es, strict=True)]
+    rows += [("missing", np.nan, 1), ("missing", np.nan, 0)]
+    df = pd.DataFrame(rows, columns=["g", "duration", "event"]).sample(frac=1, random_state=1)
+    target = {"one_event": 4, "one_censored": 4, "all_censored": 3, "ties": 5, "to_zero": 100,
+              "zero_time": 0, "missing": 1}
+    df["target"] = df["g"].map(target) * scale + shift
+    curves, summary = S.km_by_group(df, "g", probs=(0.5, 0.9), targets=df["target"])
+    summary = summary.set_index("g")
+    assert summary.loc["missing", "n"] == 0 and np.isnan(summary.loc["missing", "within_target"])
+    assert "missing" not in set(curves["g"])
+    for gid, sub in df.dropna(subset=["duration"]).groupby("g"):
+        ref = S.km_curve(sub["duration"], sub["event"])
+        mine = curves[curves["g"] == gid].reset_index(drop=True).drop(columns="g")
+        pd.testing.assert_frame_equal(mine, ref, check_dtype=False, atol=1e-12)
+        q = S.km_quantile(sub["duration"], sub["event"], p=(0.5, 0.9)).set_index("p")
+        for p, name in [(0.5, "q50"), (0.9, "q90")]:
+            for col, suffix in [("value", ""), ("ci_low", "_ci_low"), ("ci_high", "_ci_high")]:
+                a, b = summary.loc[gid, name + suffix], q.loc[p, col]
+                assert (np.isnan(a) and np.isnan(b)) or a == b, (gid, name + suffix, a, b)
+        assert summary.loc[gid, "n"] == len(sub)
+        assert summary.loc[gid, "events"] == sub["event"].sum()
+        expect = 1 - S.km_at(sub["duration"], sub["event"], sub["target"].iloc[0])
+        got = summary.loc[gid, "within_target"]
+        assert (np.isnan(got) and np.isnan(expect)) or got == pytest.approx(expect), gid
+
+
 def test_km_by_group_is_fast_for_a_million_rows():
     import time
 
