@@ -49,13 +49,13 @@ import pandas as pd
 from gm_eval.evidence import Evidence
 from gm_eval.stats import (
     DEFAULT_MIN_N,
+    _chi2_cells,
+    _kruskal_stats,
+    _mwu_stats,
+    _rank_cells,
     binomtest_two_sided,
-    chi2_by_group,
     holm_by_group,
-    join_flags,
     join_labels,
-    kruskal_by_group,
-    mwu_by_group,
     positions_in,
     wilson_interval,
 )
@@ -160,6 +160,58 @@ def age_band(age) -> pd.Series:
     return pd.Series(out.astype(object), index=getattr(age, "index", None))
 
 
+class _Table:
+    """One input table's columns as arrays, each converted once.
+
+    Object and Arrow string columns are factorized once (``codes``) and every
+    label test or mapping runs on the few distinct values: repeated
+    ``isin``/``str.lower`` passes over a million Python strings would dominate
+    the run time.
+    """
+
+    def __init__(self, df: pd.DataFrame):
+        self.df = df
+        self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def __contains__(self, col: str) -> bool:
+        return col in self.df.columns
+
+    def codes(self, col: str) -> tuple[np.ndarray, np.ndarray]:
+        """``pd.factorize`` of a column: codes (-1 missing) and the distinct values."""
+        if col not in self._codes:
+            c, u = pd.factorize(self.df[col])
+            self._codes[col] = (c, np.asarray(u, dtype=object))
+        return self._codes[col]
+
+    def is_(self, col: str, *labels: str) -> np.ndarray:
+        """``df[col].isin(labels)`` (False where missing or absent)."""
+        if col not in self:
+            return np.zeros(len(self.df), dtype=bool)
+        c, u = self.codes(col)
+        return np.r_[pd.Index(u, dtype=object).isin(labels), False][c]
+
+    def num(self, col: str) -> np.ndarray:
+        """Float array, NaN for missing or non-numeric (``pd.to_numeric(errors="coerce")``)."""
+        if col not in self:
+            return np.full(len(self.df), np.nan)
+        s = self.df[col]
+        if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+            return s.to_numpy(dtype=float, na_value=np.nan)
+        return pd.to_numeric(s, errors="coerce").astype(float).to_numpy(na_value=np.nan)
+
+    def bool(self, col: str) -> np.ndarray:
+        """Float array 1/0 with NaN for missing (booleans or yes/no text)."""
+        if col not in self:
+            return np.full(len(self.df), np.nan)
+        s = self.df[col]
+        if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+            c, u = self.codes(col)
+            return np.r_[_as_bool(pd.Series(u, dtype=object)), np.nan][c]
+        if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
+            return s.to_numpy(dtype=float, na_value=np.nan)
+        return _as_bool(s)
+
+
 def _as_bool(s: pd.Series) -> np.ndarray:
     """Float array 1/0 with NaN for missing (booleans or yes/no text)."""
     if s.dtype == object or pd.api.types.is_string_dtype(s):
@@ -170,55 +222,39 @@ def _as_bool(s: pd.Series) -> np.ndarray:
     return pd.to_numeric(s.astype("Float64"), errors="coerce").astype(float).to_numpy(na_value=np.nan)
 
 
-def _num(df: pd.DataFrame, col: str) -> np.ndarray:
-    if col not in df.columns:
-        return np.full(len(df), np.nan)
-    return pd.to_numeric(df[col], errors="coerce").astype(float).to_numpy(na_value=np.nan)
-
-
-def _is(df: pd.DataFrame, col: str, *labels: str) -> np.ndarray:
-    if col not in df.columns:
-        return np.zeros(len(df), dtype=bool)
-    return df[col].isin(labels).fillna(False).to_numpy(dtype=bool)
-
-
-def _bool(df: pd.DataFrame, col: str) -> np.ndarray:
-    return _as_bool(df[col]) if col in df.columns else np.full(len(df), np.nan)
-
-
-def _outcomes(table: str, df: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+def _outcomes(table: str, t: _Table) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
     """indicator id -> (success as 1/0/NaN over all rows (NaN = not eligible), likert or None)."""
     out: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
     if table == "cases":
-        closed = _is(df, "status", "closed")
-        known = _is(df, "outcome", "remedied", "partially_remedied", "no_remedy")
-        rem = _is(df, "outcome", "remedied", "partially_remedied").astype(float)
+        closed = t.is_("status", "closed")
+        known = t.is_("outcome", "remedied", "partially_remedied", "no_remedy")
+        rem = t.is_("outcome", "remedied", "partially_remedied").astype(float)
         out["rights_compatible.remedy_rate"] = (np.where(closed & known, rem, np.nan), None)
-        anon = _bool(df, "anonymous")
+        anon = t.bool("anonymous")
         out["transparent.informed_rate"] = (
-            np.where(closed & (anon == 0), _bool(df, "complainant_informed"), np.nan), None)
-        sat = _num(df, "satisfaction")
+            np.where(closed & (anon == 0), t.bool("complainant_informed"), np.nan), None)
+        sat = t.num("satisfaction")
         out["legitimate.satisfaction_rate"] = (np.where(np.isnan(sat), np.nan, sat >= 4), sat)
-        out["equitable.advice_rate"] = (np.where(closed, _bool(df, "advice_provided"), np.nan), None)
+        out["equitable.advice_rate"] = (np.where(closed, t.bool("advice_provided"), np.nan), None)
         out["engagement_dialogue.dialogue_rate"] = (
-            np.where(closed, _bool(df, "resolved_by_dialogue"), np.nan), None)
-        out["rights_compatible.retaliation_rate"] = (_bool(df, "retaliation_reported"), None)
+            np.where(closed, t.bool("resolved_by_dialogue"), np.nan), None)
+        out["rights_compatible.retaliation_rate"] = (t.bool("retaliation_reported"), None)
     elif table == "worker_survey":
         for iid, col in (("legitimate.trust_rate", "trust"),
                          ("accessible.fear_of_retaliation_rate", "fear_retaliation")):
-            v = _num(df, col)
+            v = t.num(col)
             out[iid] = (np.where(np.isnan(v), np.nan, v >= 4), v)
         for iid, col in (("accessible.awareness_rate", "aware"),
                          ("accessible.knows_how_rate", "knows_how"),
                          ("transparent.survey_informed_rate", "informed_outcome"),
                          ("engagement_dialogue.consultation_rate", "consulted")):
-            out[iid] = (_bool(df, col), None)
+            out[iid] = (t.bool(col), None)
     elif table == "child_survey":
-        out["accessible.child_awareness_rate"] = (_bool(df, "knows_where_to_tell"), None)
+        out["accessible.child_awareness_rate"] = (t.bool("knows_where_to_tell"), None)
     return out
 
 
-def _group_codes(table: str, df: pd.DataFrame, dimension: str) -> tuple[np.ndarray, np.ndarray] | None:
+def _group_codes(table: str, t: _Table, dimension: str) -> tuple[np.ndarray, np.ndarray] | None:
     """Integer group code of every row and the labels (missing -> ``unknown``).
 
     Works on codes throughout: converting millions of Arrow strings to Python
@@ -227,19 +263,19 @@ def _group_codes(table: str, df: pd.DataFrame, dimension: str) -> tuple[np.ndarr
     if dimension not in TABLE_DIMENSIONS.get(table, ()):
         return None
     if dimension == "age_band":
-        a = _num(df, "age")
+        a = t.num("age")
         codes = np.select([a < 15, a < 18, a >= 18], [0, 1, 2], 3)
         return codes.astype(np.int64), np.array(AGE_BANDS, dtype=object)
     if dimension == "migrant":
-        if "migrant" not in df:
+        if "migrant" not in t:
             return None
-        m = _as_bool(df["migrant"])
+        m = t.bool("migrant")
         codes = np.where(np.isnan(m), 2, np.where(m == 1, 0, 1))
         return codes.astype(np.int64), np.array(["migrant", "non_migrant", UNKNOWN], dtype=object)
     col = {"site": "site_id"}.get(dimension, dimension)
-    if col not in df:
+    if col not in t:
         return None
-    codes, uniq = pd.factorize(df[col])
+    codes, uniq = t.codes(col)
     labels = np.array([str(u) for u in uniq] + [UNKNOWN], dtype=object)
     codes = np.where(codes < 0, len(uniq), codes).astype(np.int64)
     # a literal 'unknown' value and missing values form one group
@@ -260,66 +296,120 @@ def _compact(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     return present - 1, remap[key + 1]
 
 
-def _cells(evidence: Evidence, dimensions: Sequence[str]) -> list:
+@dataclass
+class _Cells:
+    """Aggregated counts of every (indicator, dimension), shared by both tables.
+
+    ``combos`` lists ``(indicator_id, dimension, is_likert)``; ``labels`` the
+    group labels of each combo. Binary counts, one entry per (combo, mechanism,
+    group) with ``n > 0``: ``c, m, g`` (combo, mechanism position, group index
+    into the combo's labels), ``s`` (successes), ``n``. Likert counts, one row
+    per (combo, mechanism, group) with a rating: ``lc, lm, lg`` and ``lw`` (its
+    counts of the values 1-5). ``mechanisms`` and ``case_rows`` (each case's
+    mechanism position) serve the representation tests.
+    """
+
+    mechanisms: np.ndarray
+    combos: list
+    labels: list
+    c: np.ndarray
+    m: np.ndarray
+    g: np.ndarray
+    s: np.ndarray
+    n: np.ndarray
+    lc: np.ndarray
+    lm: np.ndarray
+    lg: np.ndarray
+    lw: np.ndarray
+    tables: dict
+
+
+def _cells(evidence: Evidence, dimensions: Sequence[str]) -> _Cells:
     """Aggregated counts per (indicator, dimension), computed once for both tables."""
     unknown_dims = set(dimensions) - set(DIMENSIONS)
     if unknown_dims:
         raise ValueError(f"unknown dimension(s) {sorted(unknown_dims)}; known: {', '.join(DIMENSIONS)}")
-    return list(_iter_cells(evidence, dimensions))
-
-
-def _iter_cells(evidence: Evidence, dimensions: Sequence[str]):
-    """Yield aggregated counts per (indicator, dimension).
-
-    Yields tuples ``(spec, dimension, binary, likert)`` where ``binary`` has
-    columns ``m, group, s, n`` (mechanism position, label, successes, n) and
-    ``likert`` (or None) has ``m, group, value, w``.
-    """
     mids = pd.Index(evidence.mechanisms["mechanism_id"]).astype(object)
+    nm = len(mids)
+    combos, labels = [], []
+    bins: list[tuple] = []
+    liks: list[tuple] = []
+    tables: dict[str, tuple[_Table, np.ndarray]] = {}
     for table in ("cases", "worker_survey", "child_survey"):
         df = evidence.get(table)
         if df is None or len(df) == 0:
             continue
+        t = _Table(df)
         mcode = positions_in(df["mechanism_id"], mids)
+        tables[table] = (t, mcode)
         okm = mcode >= 0
-        # per indicator, once: rows with an outcome (0/1 as int) and the Likert rows (0-4)
-        outcomes = _outcomes(table, df)
+        # per indicator, once: its state on every row (0/1, 2 = no outcome) and the
+        # Likert value of every row (0-4, 5 = none)
+        outcomes = _outcomes(table, t)
         prepared = []
         for spec in RATE_SPECS:
             if spec.table != table or spec.indicator_id not in outcomes:
                 continue
             y, lik = outcomes[spec.indicator_id]
+            state = np.full(len(df), 2, dtype=np.int64)
             idx = np.flatnonzero(okm & ~np.isnan(y))
-            yi = y[idx].astype(np.int64)
-            lk = None
+            state[idx] = y[idx].astype(np.int64)
+            lstate = None
             if lik is not None:
+                lstate = np.full(len(df), 5, dtype=np.int64)
                 il = np.flatnonzero(okm & ~np.isnan(lik))
-                lk = (il, np.clip(np.round(lik[il]), 1, 5).astype(np.int64) - 1)
-            prepared.append((spec, idx, yi, lk))
+                lstate[il] = np.clip(np.round(lik[il]), 1, 5).astype(np.int64) - 1
+            prepared.append((spec, state, lstate))
         for dim in dimensions:
-            gc = _group_codes(table, df, dim)
+            gc = _group_codes(table, t, dim)
             if gc is None:
                 continue
             gcode, glab = gc
             ng = len(glab)
-            # compact code of each (mechanism, group) pair present
-            pairs, pair = _compact(np.where(okm, mcode * ng + gcode, -1), len(mids) * ng)
+            # compact code of each (mechanism, group) pair present; -1 outside the mechanisms
+            pairs, pair = _compact(np.where(okm, mcode * ng + gcode, -1), nm * ng)
             pm, pg = pairs // ng, pairs % ng
             npairs = len(pairs)
-            for spec, idx, yi, lk in prepared:
-                cnt = np.bincount(pair[idx] * 2 + yi, minlength=2 * npairs)
-                sx, n = cnt[1::2], cnt[0::2] + cnt[1::2]
+            base = (pair + 1) * 3
+            lbase = None
+            for spec, state, lstate in prepared:
+                c = len(combos)
+                combos.append((spec.indicator_id, dim, lstate is not None))
+                labels.append(glab)
+                cnt = np.bincount(base + state, minlength=3 * (npairs + 1))[3:].reshape(-1, 3)
+                sx, n = cnt[:, 1], cnt[:, 0] + cnt[:, 1]
                 pos = np.flatnonzero(n)
-                binary = pd.DataFrame({"m": pm[pos], "group": glab[pg[pos]],
-                                       "s": sx[pos].astype(float), "n": n[pos]})
-                likert = None
-                if lk is not None:
-                    il, v = lk
-                    w = np.bincount(pair[il] * 5 + v, minlength=npairs * 5)
-                    pl = np.flatnonzero(w)
-                    likert = pd.DataFrame({"m": pm[pl // 5], "group": glab[pg[pl // 5]],
-                                           "value": (pl % 5 + 1).astype(float), "w": w[pl]})
-                yield spec, dim, binary, likert
+                bins.append((np.full(len(pos), c), pm[pos], pg[pos], sx[pos], n[pos]))
+                if lstate is not None:
+                    if lbase is None:
+                        lbase = (pair + 1) * 6
+                    w = np.bincount(lbase + lstate, minlength=6 * (npairs + 1))[6:].reshape(-1, 6)
+                    w = w[:, :5]
+                    pl = np.flatnonzero(w.any(axis=1))
+                    liks.append((np.full(len(pl), c), pm[pl], pg[pl], w[pl]))
+
+    def cat(parts, i, shape=()):
+        if not parts:
+            return np.zeros((0, *shape), dtype=np.int64)
+        return np.concatenate([p[i] for p in parts])
+
+    return _Cells(np.asarray(mids, dtype=object), combos, labels,
+                  cat(bins, 0), cat(bins, 1), cat(bins, 2), cat(bins, 3), cat(bins, 4),
+                  cat(liks, 0), cat(liks, 1), cat(liks, 2), cat(liks, 3, (5,)), tables)
+
+
+def _label_ranks(cells: _Cells) -> tuple[list, np.ndarray]:
+    """Each combo's labels as positions in one sorted list of all labels, and that list."""
+    if not cells.labels:
+        return [], np.zeros(0, dtype=object)
+    allv, inv = np.unique(np.concatenate(cells.labels).astype(str), return_inverse=True)
+    offsets = np.cumsum([0] + [len(lab) for lab in cells.labels])
+    return [inv[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)], allv.astype(object)
+
+
+def _string_ranks(values: np.ndarray) -> np.ndarray:
+    """Rank of each string in sort order (equal strings share a rank)."""
+    return np.unique(np.asarray(values, dtype=object).astype(str), return_inverse=True)[1]
 
 
 # --------------------------------------------------------------------------- disaggregation
@@ -358,35 +448,32 @@ def disaggregate(evidence: Evidence, dimensions: Sequence[str] = DIMENSIONS,
     return _disaggregate(evidence, _cells(evidence, dimensions), min_n, alpha)
 
 
-def _disaggregate(evidence: Evidence, cells, min_n: int, alpha: float) -> pd.DataFrame:
-    mids = np.asarray(evidence.mechanisms["mechanism_id"].astype(object).to_numpy())
-    parts = []
-    for spec, dim, binary, _ in cells:
-        if binary.empty:
-            continue
-        b = binary.copy()
-        b["indicator_id"] = spec.indicator_id
-        b["dimension"] = dim
-        parts.append(b)
-    if not parts:
+def _disaggregate(evidence: Evidence, cells: _Cells, min_n: int, alpha: float) -> pd.DataFrame:
+    if len(cells.n) == 0:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in DISAGGREGATION_COLUMNS})
-    d = pd.concat(parts, ignore_index=True)
-    n = d["n"].to_numpy()
-    s = np.round(d["s"].to_numpy())
+    ranks, allv = _label_ranks(cells)
+    ind = np.array([cb[0] for cb in cells.combos], dtype=object)
+    dim = np.array([cb[1] for cb in cells.combos], dtype=object)
+    # group label of each row as its position in the sorted list of all labels
+    offsets = np.cumsum([0] + [len(r) for r in ranks])
+    grank = np.concatenate(ranks)[offsets[cells.c] + cells.g]
+    order = np.lexsort((grank, _string_ranks(dim)[cells.c], _string_ranks(ind)[cells.c],
+                        _string_ranks(cells.mechanisms)[cells.m]))
+    c, n = cells.c[order], cells.n[order]
+    s = np.round(cells.s[order].astype(float))
     lo, hi = wilson_interval(s, n, alpha)
     out = pd.DataFrame({
-        "mechanism_id": mids[d["m"].to_numpy()],
-        "indicator_id": d["indicator_id"].to_numpy(),
-        "dimension": d["dimension"].to_numpy(),
-        "group": d["group"].astype(str).to_numpy(),
+        "mechanism_id": cells.mechanisms[cells.m[order]],
+        "indicator_id": ind[c],
+        "dimension": dim[c],
+        "group": allv[grank[order]],
         "value": s / n,
         "ci_low": lo,
         "ci_high": hi,
         "n": n.astype("int64"),
         "flags": np.where(n < min_n, "small_n", "").astype(object),
     })
-    return out.sort_values(["mechanism_id", "indicator_id", "dimension", "group"],
-                           kind="mergesort").reset_index(drop=True)[DISAGGREGATION_COLUMNS]
+    return out[DISAGGREGATION_COLUMNS]
 
 
 # --------------------------------------------------------------------------- tests
@@ -415,51 +502,6 @@ def equity_tables(evidence: Evidence, dimensions: Sequence[str] = DIMENSIONS,
     cells = _cells(evidence, dimensions)
     return (_disaggregate(evidence, cells, min_n, 0.05),
             _equity_tests(evidence, cells, alpha, min_group_n))
-
-
-def _representation(evidence: Evidence, min_group_n: int) -> pd.DataFrame:
-    cases, wf = evidence.get("cases"), evidence.get("workforce")
-    if cases is None or wf is None or len(cases) == 0 or len(wf) == 0:
-        return pd.DataFrame()
-    mids = pd.Index(evidence.mechanisms["mechanism_id"]).astype(object)
-    nm = len(mids)
-    mc = positions_in(cases["mechanism_id"], mids)
-    wm = positions_in(wf["mechanism_id"], mids)
-    okw = wm >= 0
-    head = np.bincount(wm[okw], weights=np.nan_to_num(_num(wf, "headcount")[okw]), minlength=nm)
-    rows = []
-    for iid, (dim, group, col) in REPRESENTATION.items():
-        if col not in wf.columns:
-            continue
-        num = np.bincount(wm[okw], weights=np.nan_to_num(_num(wf, col)[okw]), minlength=nm)
-        if dim == "age_band":
-            age = _num(cases, "age")
-            known = ~np.isnan(age)
-            hit = known & (age >= 15) & (age <= 17)
-        else:
-            known = _is(cases, "gender", "female", "male", "other")
-            hit = _is(cases, "gender", "female")
-        ok = mc >= 0
-        n = np.bincount(mc[ok & known], minlength=nm)
-        k = np.bincount(mc[ok & hit], minlength=nm)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            p0 = np.where(head > 0, num / head, np.nan)
-            ratio = np.where(n > 0, (k / n) / p0, np.nan)
-        has_wf = head > 0
-        testable = has_wf & (n >= min_group_n) & (p0 > 0) & (p0 < 1)
-        p = np.where(testable, binomtest_two_sided(k, np.maximum(n, 1), np.where(testable, p0, 0.5)),
-                     np.nan)
-        sel = np.flatnonzero(has_wf & (n > 0))
-        rows.append(pd.DataFrame({
-            "m": sel, "indicator_id": iid, "dimension": dim, "test": "binomial",
-            "statistic": np.where(testable, k / np.maximum(n, 1), np.nan)[sel],
-            "p_value": p[sel],
-            "effect_size": np.where(testable, ratio, np.nan)[sel],
-            "effect_size_name": "representation_ratio",
-            "groups": group,
-            "flags": np.where(testable, "", "small_n")[sel].astype(object),
-        }))
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
 
 
 def equity_tests(evidence: Evidence, dimensions: Sequence[str] = DIMENSIONS,
@@ -498,82 +540,206 @@ def equity_tests(evidence: Evidence, dimensions: Sequence[str] = DIMENSIONS,
     return _equity_tests(evidence, _cells(evidence, dimensions), alpha, min_group_n)
 
 
-def _equity_tests(evidence: Evidence, cells, alpha: float, min_group_n: int) -> pd.DataFrame:
-    mids = np.asarray(evidence.mechanisms["mechanism_id"].astype(object).to_numpy())
-    nm = max(len(mids), 1)
-    # Every (indicator, dimension, mechanism) is one test with an integer id, so that
-    # each statistic is computed once for all tests together.
-    combos, bins, liks = [], [], []
-    for spec, dim, binary, likert in cells:
-        c = len(combos)
-        combos.append((spec.indicator_id, dim, likert is not None))
-        bins.append(binary.assign(tid=binary["m"].to_numpy() + c * nm, likert=likert is not None))
-        if likert is not None:
-            liks.append(likert.assign(tid=likert["m"].to_numpy() + c * nm))
-    parts = []
-    if combos:
-        b = pd.concat(bins, ignore_index=True)
-        b = b[b["group"] != UNKNOWN]
-        known_groups = join_labels(b["tid"].to_numpy(), b["group"].to_numpy())
-        big = b[b["n"] >= min_group_n]
-        results = []
-        bb = big[~big["likert"].to_numpy()]
-        if len(bb):
-            long = pd.concat([bb.assign(y=1, w=bb["s"]), bb.assign(y=0, w=bb["n"] - bb["s"])],
-                             ignore_index=True)
-            r = chi2_by_group(long, ["tid"], "group", "y", weight_col="w")
-            r["test"], r["effect_size_name"] = "chi2", "cramers_v"
-            r.loc[r["dof"] == 0, "flags"] = "small_n"  # one outcome only: nothing to test
-            results.append(r)
-        if liks:
-            lk = pd.concat(liks, ignore_index=True)
-            lk = lk[lk["group"] != UNKNOWN]
-            size = lk.groupby(["tid", "group"])["w"].transform("sum")
-            lk = lk[size.to_numpy() >= min_group_n]
-            k_groups = lk.groupby("tid")["group"].nunique()
-            kg = lk["tid"].map(k_groups).to_numpy()
-            if (kg == 2).any():
-                r = mwu_by_group(lk[kg == 2], ["tid"], "group", "value", min_group_n, weight_col="w")
-                r["test"], r["effect_size_name"] = "mann_whitney", "rank_biserial"
-                results.append(r)
-            if (kg > 2).any():
-                r = kruskal_by_group(lk[kg > 2], ["tid"], "group", "value", min_group_n,
-                                     weight_col="w")
-                r["test"], r["effect_size_name"] = "kruskal_wallis", "epsilon_squared"
-                results.append(r)
-        res = pd.concat(results, ignore_index=True) if results else pd.DataFrame(
-            columns=["tid", "statistic", "p_value", "effect_size", "groups", "flags", "test",
-                     "effect_size_name"])
-        res = res[res["groups"].astype(str).str.contains(";", regex=False)]
-        # tests with a known group but fewer than two testable groups: small_n, no statistic
-        short = known_groups.index.difference(pd.Index(res["tid"]))
-        is_lik = np.array([combos[t // nm][2] for t in short], dtype=bool)
-        res = pd.concat([res, pd.DataFrame({
-            "tid": short, "statistic": np.nan, "p_value": np.nan, "effect_size": np.nan,
-            "groups": known_groups.reindex(short).to_numpy(), "flags": "small_n",
-            "test": np.where(is_lik, "mann_whitney", "chi2"),
-            "effect_size_name": np.where(is_lik, "rank_biserial", "cramers_v"),
-        })], ignore_index=True)
-        tid = res["tid"].to_numpy().astype(np.int64)
-        res["m"] = tid % nm
-        res["indicator_id"] = [combos[c][0] for c in tid // nm]
-        res["dimension"] = [combos[c][1] for c in tid // nm]
-        parts.append(res[["m", "indicator_id", "dimension", "test", "statistic", "p_value",
-                          "effect_size", "effect_size_name", "groups", "flags"]])
-    rep = _representation(evidence, min_group_n)
-    if len(rep):
-        parts.append(rep)
+def _representation(evidence: Evidence, cells: _Cells, min_group_n: int) -> dict | None:
+    if "cases" not in cells.tables:
+        return None
+    t, mc = cells.tables["cases"]
+    wf = evidence.get("workforce")
+    if wf is None or len(wf) == 0:
+        return None
+    wft = _Table(wf)
+    nm = len(cells.mechanisms)
+    wm = positions_in(wf["mechanism_id"], pd.Index(cells.mechanisms))
+    okw = wm >= 0
+    head = np.bincount(wm[okw], weights=np.nan_to_num(wft.num("headcount")[okw]), minlength=nm)
+    cols = {k: [] for k in ("m", "indicator_id", "dimension", "statistic", "p_value", "effect_size",
+                            "groups", "flags")}
+    for iid, (dim, group, col) in REPRESENTATION.items():
+        if col not in wft:
+            continue
+        num = np.bincount(wm[okw], weights=np.nan_to_num(wft.num(col)[okw]), minlength=nm)
+        if dim == "age_band":
+            age = t.num("age")
+            known = ~np.isnan(age)
+            hit = known & (age >= 15) & (age <= 17)
+        else:
+            known = t.is_("gender", "female", "male", "other")
+            hit = t.is_("gender", "female")
+        ok = mc >= 0
+        n = np.bincount(mc[ok & known], minlength=nm)
+        k = np.bincount(mc[ok & hit], minlength=nm)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p0 = np.where(head > 0, num / head, np.nan)
+            ratio = np.where(n > 0, (k / n) / p0, np.nan)
+        has_wf = head > 0
+        testable = has_wf & (n >= min_group_n) & (p0 > 0) & (p0 < 1)
+        p = np.where(testable, binomtest_two_sided(k, np.maximum(n, 1), np.where(testable, p0, 0.5)),
+                     np.nan)
+        sel = np.flatnonzero(has_wf & (n > 0))
+        cols["m"].append(sel)
+        cols["indicator_id"].append(np.full(len(sel), iid, dtype=object))
+        cols["dimension"].append(np.full(len(sel), dim, dtype=object))
+        cols["statistic"].append(np.where(testable, k / np.maximum(n, 1), np.nan)[sel])
+        cols["p_value"].append(p[sel])
+        cols["effect_size"].append(np.where(testable, ratio, np.nan)[sel])
+        cols["groups"].append(np.full(len(sel), group, dtype=object))
+        cols["flags"].append(np.where(testable, "", "small_n")[sel].astype(object))
+    if not cols["m"]:
+        return None
+    out = {k: np.concatenate(v) for k, v in cols.items()}
+    out["test"] = np.full(len(out["m"]), "binomial", dtype=object)
+    out["effect_size_name"] = np.full(len(out["m"]), "representation_ratio", dtype=object)
+    return out
+
+
+def _rate_tests(cells: _Cells, min_group_n: int) -> dict | None:
+    """The chi-square, Mann-Whitney and Kruskal-Wallis tests of every (combo, mechanism)."""
+    if not cells.combos:
+        return None
+    nm = max(len(cells.mechanisms), 1)
+    ranks, allv = _label_ranks(cells)
+    offsets = np.cumsum([0] + [len(r) for r in ranks])
+    flat_ranks = np.concatenate(ranks)
+    is_lik = np.array([cb[2] for cb in cells.combos], dtype=bool)
+    # binary counts of the known groups; a test is one (combo, mechanism): tid = m + c * nm
+    grank = flat_ranks[offsets[cells.c] + cells.g]
+    known = allv[grank] != UNKNOWN
+    tid = cells.m + cells.c * nm
+    order = np.lexsort((grank, tid))
+    order = order[known[order]]
+    tid_k, grank_k = tid[order], grank[order]
+    s_k, n_k = cells.s[order].astype(float), cells.n[order]
+    parts = []  # (tid, statistic, p_value, effect_size, groups, flags, test, effect_size_name)
+    big = (n_k >= min_group_n) & ~is_lik[tid_k // nm]
+    if big.any():
+        bt, bg, bs, bf = tid_k[big], grank_k[big], s_k[big], (n_k[big] - s_k[big])
+        # cells (test, group, outcome 0/1) with a positive count, sorted
+        ct = np.repeat(bt, 2)
+        cg = np.repeat(bg, 2)
+        cy = np.tile([0, 1], len(bt))
+        co = np.column_stack([bf, bs]).ravel()
+        keep = co > 0
+        r = _chi2_cells(ct[keep], cg[keep], cy[keep], co[keep])
+        small = (r["min_e"] < 5.0) | (r["dof"] < 1)
+        groups = join_labels(r["row_test"], allv[cg[keep][r["row_first"]]]).reindex(r["test"]).to_numpy()
+        flags = np.where(small | (r["dof"] == 0), "small_n", "").astype(object)
+        parts.append((r["test"], np.where(small, np.nan, r["statistic"]),
+                      np.where(small, np.nan, r["p_value"]), np.where(small, np.nan, r["effect_size"]),
+                      groups, flags, "chi2", "cramers_v"))
+    if len(cells.lc):
+        lt = cells.lm + cells.lc * nm
+        lg = flat_ranks[offsets[cells.lc] + cells.lg]
+        size = cells.lw.sum(axis=1)
+        keep = (allv[lg] != UNKNOWN) & (size >= min_group_n) & (size > 0)
+        lt, lg, lw = lt[keep], lg[keep], cells.lw[keep]
+        o = np.lexsort((lg, lt))
+        lt, lg, lw = lt[o], lg[o], lw[o]
+        # cells (test, group, value) with a positive count
+        ct, cg = np.repeat(lt, 5), np.repeat(lg, 5)
+        cv = np.tile(np.arange(5), len(lt))
+        cw = lw.ravel().astype(float)
+        pos = cw > 0
+        if pos.any():
+            r = _rank_cells(ct[pos], cg[pos], cv[pos], cw[pos])
+            groups = join_labels(r["test"][r["gtest"]], allv[cg[pos][r["gfirst"]]]).reindex(r["test"]).to_numpy()
+            k = r["k"]
+            two, more = k == 2, k > 2
+            if two.any():
+                u1, p, rbc = _mwu_stats(r)
+                parts.append((r["test"][two], u1[two], p[two], rbc[two], groups[two],
+                              np.full(two.sum(), "", dtype=object), "mann_whitney", "rank_biserial"))
+            if more.any():
+                h, p, eps = _kruskal_stats(r)
+                fin = np.isfinite(h)
+                parts.append((r["test"][more], np.where(fin, h, 0.0)[more], np.where(fin, p, 1.0)[more],
+                              np.where(fin, eps, 0.0)[more], groups[more],
+                              np.full(more.sum(), "", dtype=object), "kruskal_wallis", "epsilon_squared"))
+    cols = {k: [] for k in ("tid", "statistic", "p_value", "effect_size", "groups", "flags", "test",
+                            "effect_size_name")}
+    for tid_, stat, p, eff, groups, flags, test, name in parts:
+        ok = np.array([";" in g for g in groups.astype(str)], dtype=bool)
+        for key, val in zip(("tid", "statistic", "p_value", "effect_size", "groups", "flags"),
+                            (tid_, stat, p, eff, groups, flags), strict=True):
+            cols[key].append(np.asarray(val)[ok])
+        cols["test"].append(np.full(ok.sum(), test, dtype=object))
+        cols["effect_size_name"].append(np.full(ok.sum(), name, dtype=object))
+    # tests with a known group but fewer than two testable groups: small_n, no statistic
+    done = np.concatenate(cols["tid"]) if cols["tid"] else np.zeros(0, dtype=np.int64)
+    kt = np.unique(tid_k)
+    short = kt[~np.isin(kt, done)]
+    if len(short):
+        sel = np.isin(tid_k, short)
+        known_groups = join_labels(tid_k[sel], allv[grank_k[sel]])
+        sl = is_lik[short // nm]
+        cols["tid"].append(short)
+        for key in ("statistic", "p_value", "effect_size"):
+            cols[key].append(np.full(len(short), np.nan))
+        cols["groups"].append(known_groups.reindex(short).to_numpy())
+        cols["flags"].append(np.full(len(short), "small_n", dtype=object))
+        cols["test"].append(np.where(sl, "mann_whitney", "chi2").astype(object))
+        cols["effect_size_name"].append(np.where(sl, "rank_biserial", "cramers_v").astype(object))
+    if not cols["tid"]:
+        cols = {k: [np.zeros(0, dtype=np.int64 if k == "tid" else object)] for k in cols}
+    out = {k: np.concatenate(v) for k, v in cols.items()}
+    tid = out.pop("tid").astype(np.int64)
+    ind = np.array([cb[0] for cb in cells.combos], dtype=object)
+    dim = np.array([cb[1] for cb in cells.combos], dtype=object)
+    out["m"] = tid % nm
+    out["indicator_id"] = ind[tid // nm]
+    out["dimension"] = dim[tid // nm]
+    # the dtypes of the pandas concatenation this replaces: text columns stay objects
+    # when no statistic was computed at all (groups: when every test has one)
+    out["_object_cols"] = (["test", "effect_size_name", "groups"] if not parts
+                           else [] if len(short) else ["groups"])
+    return out
+
+
+#: dtypes of an equity_tests table without rows when some rate could have been tested
+_EMPTY_TEST_DTYPES = {"indicator_id": float, "dimension": float, "statistic": float,
+                      "p_value": float, "p_holm": float, "effect_size": float,
+                      "significant": "boolean"}
+
+
+def _equity_tests(evidence: Evidence, cells: _Cells, alpha: float, min_group_n: int) -> pd.DataFrame:
+    rate = _rate_tests(cells, min_group_n)
+    rep = _representation(evidence, cells, min_group_n)
+    if rep is not None and len(rep["m"]) == 0:
+        rep = None
+    object_cols = rate.pop("_object_cols") if rate is not None else []
+    if rate is not None and len(rate["m"]) == 0:
+        # no rate test: the dtypes of the pandas concatenation this replaces
+        if rep is None:
+            return pd.DataFrame({c: pd.Series(dtype=_EMPTY_TEST_DTYPES.get(c, object))
+                                 for c in EQUITY_TEST_COLUMNS})
+        object_cols = object_cols + ["indicator_id", "dimension"]
+    parts = [p for p in (rate, rep) if p is not None]
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in EQUITY_TEST_COLUMNS})
-    t = pd.concat(parts, ignore_index=True)
-    t["mechanism_id"] = mids[t["m"].to_numpy().astype(np.int64)]
-    t["p_value"] = pd.to_numeric(t["p_value"]).astype(float)
-    t["p_holm"] = holm_by_group(t["p_value"].to_numpy(), t["mechanism_id"].to_numpy())
-    t["significant"] = pd.array(np.where(np.isfinite(t["p_holm"]), t["p_holm"] < alpha, False),
-                                dtype="boolean")
-    t.loc[~np.isfinite(t["p_holm"]), "significant"] = pd.NA
-    t["flags"] = join_flags(t["flags"].fillna(""))
-    for c in ("statistic", "effect_size"):
-        t[c] = pd.to_numeric(t[c]).astype(float)
-    return t.sort_values(["mechanism_id", "indicator_id", "dimension"], kind="mergesort") \
-        .reset_index(drop=True)[EQUITY_TEST_COLUMNS]
+    t = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    m = t["m"].astype(np.int64)
+    order = np.lexsort((_string_ranks(t["dimension"]), _string_ranks(t["indicator_id"]),
+                        _string_ranks(cells.mechanisms)[m]))
+    t = {k: v[order] for k, v in t.items()}
+    mech = cells.mechanisms[m[order]]
+    p = t["p_value"].astype(float)
+    p_holm = holm_by_group(p, mech)
+    fin = np.isfinite(p_holm)
+    significant = pd.array(np.where(fin, p_holm < alpha, False), dtype="boolean")
+    significant[~fin] = pd.NA
+    out = pd.DataFrame({
+        "mechanism_id": mech,
+        "indicator_id": t["indicator_id"],
+        "dimension": t["dimension"],
+        "test": t["test"],
+        "statistic": t["statistic"].astype(float),
+        "p_value": p,
+        "p_holm": p_holm,
+        "effect_size": t["effect_size"].astype(float),
+        "effect_size_name": t["effect_size_name"],
+        "significant": significant,
+        "groups": t["groups"],
+        "flags": t["flags"],
+    })
+    for c in object_cols:
+        out[c] = out[c].astype(object)
+    return out[EQUITY_TEST_COLUMNS]

@@ -51,9 +51,9 @@ DEFAULT_MIN_N = 30
 
 
 class _LazyScipyStats:
-    """``scipy.stats``, imported on first use (about 0.7 s, which the indicators and
-    Kaplan-Meier functions do not need: they use ``scipy.special.ndtri``, which is
-    what ``scipy.stats.norm.ppf`` computes)."""
+    """``scipy.stats``, imported on first use (about 1 s). Nothing in this module
+    needs it when scipy exposes the ufuncs below: the distributions are computed
+    with the ``scipy.special`` functions that ``scipy.stats`` itself calls."""
 
     def __getattr__(self, name):
         from scipy import stats
@@ -62,6 +62,91 @@ class _LazyScipyStats:
 
 
 _sps = _LazyScipyStats()
+
+
+def _binom_ufunc(name: str):
+    """scipy.special's private binomial ufunc ``name`` (``_binom_pmf``, ``_binom_cdf``,
+    ``_binom_sf``: Boost's binomial, which is what ``scipy.stats.binom`` evaluates),
+    or ``scipy.stats.binom``'s method should scipy rename it."""
+    import scipy.special._ufuncs as scu
+
+    f = getattr(scu, name, None)
+    if f is None:  # pragma: no cover - depends on scipy's private names
+        f = getattr(_sps.binom, name.removeprefix("_binom_"))
+    return f
+
+
+def _chi2_sf(x, df) -> np.ndarray:
+    """``scipy.stats.chi2.sf(x, df)`` bit for bit, without importing scipy.stats.
+
+    scipy.stats evaluates ``scipy.special.chdtrc(df, x)`` inside the support
+    and returns 1 at ``x <= 0``, 0 at ``x = inf`` and NaN for NaN ``x`` or
+    ``df <= 0``; so does this.
+    """
+    from scipy.special import chdtrc
+
+    x, df = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(df, dtype=float))
+    with np.errstate(invalid="ignore"):
+        inside = (x > 0) & (x < np.inf) & (df > 0)
+        out = np.where(x <= 0, 1.0, 0.0)
+        out[inside] = chdtrc(df[inside], x[inside])
+        out[np.isnan(x) | ~(df > 0)] = np.nan
+    return out
+
+
+def _norm_sf(x) -> np.ndarray:
+    """``scipy.stats.norm.sf(x)``: scipy.stats computes ``scipy.special.ndtr(-x)``."""
+    from scipy.special import ndtr
+
+    return ndtr(-np.asarray(x, dtype=float))
+
+
+def _f_isf(q: float, dfn, dfd) -> np.ndarray:
+    """``scipy.stats.f.isf(q, dfn, dfd)`` for ``0 < q < 1``, bit for bit.
+
+    scipy.stats evaluates ``scipy.special.fdtri(dfn, dfd, 1 - q)`` (its
+    generic ``isf``), NaN unless both degrees of freedom are positive.
+    """
+    from scipy.special import fdtri
+
+    dfn, dfd = np.broadcast_arrays(np.asarray(dfn, dtype=float), np.asarray(dfd, dtype=float))
+    with np.errstate(invalid="ignore"):
+        ok = (dfn > 0) & (dfd > 0)
+        out = np.full(dfn.shape, np.nan)
+        out[ok] = fdtri(dfn[ok], dfd[ok], 1.0 - q) * 1.0 + 0.0
+    return out
+
+
+def _binom_pmf_at(k, n, p) -> np.ndarray:
+    """``scipy.stats.binom.pmf(k, n, p)`` bit for bit: 0 off the support ``0..n`` and at
+    non-integer ``k``, NaN unless ``n`` is a non-negative integer and ``0 <= p <= 1``.
+    Arrays of one shape."""
+    with np.errstate(invalid="ignore"):
+        ok = (k >= 0) & (k <= n) & (np.floor(k) == k)
+        out = np.zeros(np.shape(k))
+        out[ok] = np.clip(_binom_ufunc("_binom_pmf")(k[ok], n[ok], p[ok]), 0, 1)
+        out[np.isnan(k) | ~((n >= 0) & (np.floor(n) == n) & (p >= 0) & (p <= 1))] = np.nan
+    return out
+
+
+def _binom_cdf_at(k, n, p) -> np.ndarray:
+    """``scipy.stats.binom.cdf(k, n, p)`` bit for bit: 1 from ``k >= n``, 0 below 0."""
+    with np.errstate(invalid="ignore"):
+        ok = (k >= 0) & (k < n)
+        out = np.where(k >= n, 1.0, 0.0)
+        out[ok] = np.clip(_binom_ufunc("_binom_cdf")(np.floor(k[ok]), n[ok], p[ok]), 0, 1)
+        out[np.isnan(k) | ~((n >= 0) & (np.floor(n) == n) & (p >= 0) & (p <= 1))] = np.nan
+    return out
+
+
+def _binom_sf_at(k, n, p) -> np.ndarray:
+    """``scipy.stats.binom.sf(k, n, p)`` bit for bit: 1 below 0, 0 from ``k >= n``."""
+    with np.errstate(invalid="ignore"):
+        ok = (k >= 0) & (k < n)
+        out = np.where(k < 0, 1.0, 0.0)
+        out[ok] = np.clip(_binom_ufunc("_binom_sf")(np.floor(k[ok]), n[ok], p[ok]), 0, 1)
+        out[np.isnan(k) | ~((n >= 0) & (np.floor(n) == n) & (p >= 0) & (p <= 1))] = np.nan
+    return out
 
 
 # --------------------------------------------------------------------------- helpers
@@ -75,10 +160,25 @@ def positions_in(values: pd.Series, index: pd.Index) -> np.ndarray:
     """
     codes, uniq = pd.factorize(values)
     pos = index.get_indexer(pd.Index(uniq).astype(object))
-    out = np.full(len(values), -1, dtype=np.int64)
-    ok = codes >= 0
-    out[ok] = pos[codes[ok]]
-    return out
+    # code -1 (missing) picks the appended -1
+    return np.append(pos, -1).astype(np.int64)[codes]
+
+
+#: ``NaT`` as int64 nanoseconds, and one day in nanoseconds.
+_NAT = np.iinfo(np.int64).min
+_DAY_NS = 86_400_000_000_000
+
+
+def _nanoseconds(values) -> tuple[np.ndarray, np.ndarray]:
+    """Dates as int64 nanoseconds since 1970 and the mask of missing ones.
+
+    A ``datetime64[ns]`` column is viewed, not copied. Differences of the
+    nanoseconds give exactly what the datetime arithmetic gives:
+    ``(b - a) // _DAY_NS`` is ``(b - a).dt.days`` and ``(b - a) / _DAY_NS`` is
+    ``(b - a) / np.timedelta64(1, "D")`` (where neither is missing).
+    """
+    ns = pd.to_datetime(values).to_numpy(dtype="datetime64[ns]").view(np.int64)
+    return ns, ns == _NAT
 
 
 def join_flags(*flags: pd.Series | np.ndarray) -> np.ndarray:
@@ -451,35 +551,65 @@ def km_by_group(
     dur = pd.to_numeric(df[duration_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     keep = np.isfinite(dur)
     ev = pd.to_numeric(df[event_col], errors="coerce").fillna(0).to_numpy(dtype=float) > 0
-    gkeys = df[cols]
-    codes, uniques = _factorize_groups(gkeys)
+    codes, uniques = _factorize_groups(df[cols])
     tgt = None
     if targets is not None:
         tgt_all = np.asarray(pd.to_numeric(pd.Series(np.asarray(targets)), errors="coerce"), dtype=float)
         tgt = np.full(len(uniques), np.nan)
         tgt[codes[keep]] = tgt_all[keep]  # constant within group: any row will do
-    codes_k, t, e = codes[keep], dur[keep], ev[keep]
+    curve, summ = _km_arrays(codes[keep], dur[keep], ev[keep], len(uniques), probs, alpha, tgt)
+    ug = curve.pop("group")
+    curves = uniques.iloc[ug].reset_index(drop=True)
+    for name, values in curve.items():
+        curves[name] = values
+    summary = uniques.reset_index(drop=True).copy()
+    for name, values in summ.items():
+        summary[name] = values
+    return curves, summary
 
-    n_groups = len(uniques)
+
+def _km_arrays(g: np.ndarray, t: np.ndarray, e: np.ndarray, n_groups: int,
+               probs: Sequence[float] = (0.5, 0.9), alpha: float = 0.05,
+               tgt: np.ndarray | None = None) -> tuple[dict, dict]:
+    """The product-limit computation of :func:`km_by_group` on plain arrays.
+
+    Parameters
+    ----------
+    g : numpy.ndarray of int
+        Group code of each subject, in ``[0, n_groups)``.
+    t : numpy.ndarray of float
+        Finite durations (>= 0).
+    e : numpy.ndarray of bool
+        Event observed.
+    n_groups : int
+        Number of groups (groups without subjects get ``n = 0``).
+    probs, alpha
+        As in :func:`km_by_group`.
+    tgt : numpy.ndarray of float, optional
+        Target time of each group.
+
+    Returns
+    -------
+    curve : dict of str to numpy.ndarray
+        ``group, t, survival, ci_low, ci_high, at_risk``, one entry per event
+        time, sorted by group then time.
+    summary : dict of str to numpy.ndarray
+        One entry per group: the summary columns of :func:`km_by_group`.
+    """
     z = _ndtri(1 - alpha / 2)  # = scipy.stats.norm.ppf
-    n_obs = np.bincount(codes_k, minlength=n_groups)
-    n_ev = np.bincount(codes_k, weights=e.astype(float), minlength=n_groups).round().astype("int64")
-    ug, ut, cnt, d = _distinct_times(codes_k, t, e.astype(float), n_groups)
+    n_obs = np.bincount(g, minlength=n_groups)
+    ug, ut, cnt, d = _distinct_times(g, t, e, n_groups)
+    n_ev = np.bincount(ug, weights=d, minlength=n_groups).astype("int64")
     tmax = np.full(n_groups, np.nan)
-    if len(ug):
-        last_of_group = np.r_[ug[1:] != ug[:-1], True]
-        tmax[ug[last_of_group]] = ut[last_of_group]
+    is_last = _segment_ends(ug)
+    tmax[ug[is_last]] = ut[is_last]
     # at risk just before each time: group size minus those with smaller times
-    gstart = np.r_[True, np.diff(ug) != 0] if len(ug) else np.zeros(0, dtype=bool)
-    gstarts = np.flatnonzero(gstart)
-    cum_before = _group_cumsum(cnt.astype(float), gstarts) - cnt
-    n_risk = n_obs[ug] - cum_before
+    n_risk = n_obs[ug] - _exclusive_group_cumsum(cnt, ug)
 
     # keep event times only (compress=True in statsmodels)
     m = d > 0
-    ug, ut, d, n_risk = ug[m], ut[m], d[m], n_risk[m]
-    gstart = np.r_[True, np.diff(ug) != 0] if len(ug) else np.zeros(0, dtype=bool)
-    gstarts = np.flatnonzero(gstart)
+    ug, ut, d, n_risk = ug[m], ut[m], d[m].astype(float), n_risk[m].astype(float)
+    gstarts = np.flatnonzero(_segment_starts(ug))
     with np.errstate(divide="ignore", invalid="ignore"):
         frac = 1 - d / n_risk
         tiny = frac < 1e-16
@@ -491,89 +621,123 @@ def km_by_group(
         gw = d / denom
         bad = (n_risk == d) | (n_risk == 0)
         gw[bad] = 0.0
-        nbad = _group_cumsum(bad.astype(float), gstarts)
+        # a bad time at or before: the variance is undefined from there on
+        bad_so_far = (_exclusive_group_cumsum(bad.astype(np.int64), ug) + bad) > 0
         se = np.sqrt(_group_cumsum(gw, gstarts)) * sp
-        se[nbad > 0] = np.nan
+        se[bad_so_far] = np.nan
         se[(sp == 0) & ~np.isfinite(se)] = np.nan
     lo, hi = _loglog_ci(sp, se, z)
+    curve = {"group": ug, "t": ut, "survival": sp, "ci_low": lo, "ci_high": hi,
+             "at_risk": n_risk.astype("int64")}
 
-    key = uniques.iloc[ug].reset_index(drop=True) if len(ug) else uniques.iloc[:0].reset_index(drop=True)
-    curves = key.copy()
-    curves["t"] = ut
-    curves["survival"] = sp
-    curves["ci_low"] = lo
-    curves["ci_high"] = hi
-    curves["at_risk"] = n_risk.astype("int64")
-
-    summary = uniques.reset_index(drop=True).copy()
-    summary["n"] = n_obs.astype("int64")
-    summary["events"] = n_ev
-    is_last = np.r_[ug[1:] != ug[:-1], True] if len(ug) else np.zeros(0, dtype=bool)
+    summary: dict[str, np.ndarray] = {"n": n_obs.astype("int64"), "events": n_ev}
+    is_last = _segment_ends(ug)
     for p in probs:
         name = f"q{round(p * 100):d}"
         val = np.full(n_groups, np.nan)
         low = np.full(n_groups, np.nan)
         high = np.full(n_groups, np.nan)
-        hit = np.flatnonzero(sp < 1 - p)
-        if len(hit):
-            gg, first = np.unique(ug[hit], return_index=True)
-            val[gg] = ut[hit[first]]
+        gg, first = _first_in_group(ug, sp < 1 - p)
+        val[gg] = ut[first]
         with np.errstate(divide="ignore", invalid="ignore"):
             r = (np.log(-np.log(sp)) - np.log(-np.log(1 - p))) / ((-1 / (sp * np.log(sp))) * se)
-        ok = np.flatnonzero(np.abs(r) <= z)
-        if len(ok):
-            gg, first = np.unique(ug[ok], return_index=True)
-            low[gg] = ut[ok[first]]
-            rev = ok[::-1]
-            gg2, lastpos = np.unique(ug[rev], return_index=True)
-            li = rev[lastpos]
-            up = np.where(is_last[li], np.nan, ut[np.minimum(li + 1, len(ut) - 1)])
-            high[gg2] = up
+        ok = np.abs(r) <= z
+        gg, first = _first_in_group(ug, ok)
+        low[gg] = ut[first]
+        gg, li = _last_in_group(ug, ok)
+        high[gg] = np.where(is_last[li], np.nan, ut[np.minimum(li + 1, len(ut) - 1)])
         summary[name] = val
         summary[f"{name}_ci_low"] = low
         summary[f"{name}_ci_high"] = high
     if tgt is not None:
         s_at = np.ones(n_groups)
         # last event time <= target within each group
-        ok = np.isfinite(tgt[ug]) & (ut <= tgt[ug]) if len(ug) else np.zeros(0, dtype=bool)
-        idx = np.flatnonzero(ok)
-        if len(idx):
-            rev = idx[::-1]
-            gg, lastpos = np.unique(ug[rev], return_index=True)
-            s_at[gg] = sp[rev[lastpos]]
+        gg, li = _last_in_group(ug, np.isfinite(tgt[ug]) & (ut <= tgt[ug]))
+        s_at[gg] = sp[li]
         reached_zero = np.zeros(n_groups, dtype=bool)
-        if len(ug):
-            reached_zero[ug[is_last]] = sp[is_last] == 0
+        reached_zero[ug[is_last]] = sp[is_last] == 0
         defined = np.isfinite(tgt) & (n_obs > 0) & ((tgt <= tmax) | reached_zero)
         summary["target"] = tgt
         summary["within_target"] = np.where(defined, 1 - s_at, np.nan)
-    return curves, summary
+    return curve, summary
+
+
+def _segment_starts(sorted_codes: np.ndarray) -> np.ndarray:
+    """True where a run of equal values of a sorted array begins."""
+    new = np.ones(len(sorted_codes), dtype=bool)
+    np.not_equal(sorted_codes[1:], sorted_codes[:-1], out=new[1:])
+    return new
+
+
+def _segment_ends(sorted_codes: np.ndarray) -> np.ndarray:
+    """True where a run of equal values of a sorted array ends."""
+    last = np.ones(len(sorted_codes), dtype=bool)
+    np.not_equal(sorted_codes[1:], sorted_codes[:-1], out=last[:-1])
+    return last
+
+
+def _first_in_group(sorted_codes: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Groups with a True in ``mask``, and the position of the first in each."""
+    idx = np.flatnonzero(mask)
+    g = sorted_codes[idx]
+    first = _segment_starts(g)
+    return g[first], idx[first]
+
+
+def _last_in_group(sorted_codes: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Groups with a True in ``mask``, and the position of the last in each."""
+    idx = np.flatnonzero(mask)
+    g = sorted_codes[idx]
+    last = _segment_ends(g)
+    return g[last], idx[last]
+
+
+def _exclusive_group_cumsum(counts: np.ndarray, sorted_codes: np.ndarray) -> np.ndarray:
+    """Integer sum of ``counts`` over the earlier positions of the same group (exact)."""
+    cs = np.cumsum(counts)
+    before = cs - counts
+    starts = np.flatnonzero(_segment_starts(sorted_codes))
+    lengths = np.diff(np.append(starts, len(counts)))
+    return before - np.repeat(before[starts], lengths)
 
 
 def _distinct_times(g: np.ndarray, t: np.ndarray, e: np.ndarray, n_groups: int):
     """Distinct (group, time) pairs sorted by group then time, with counts and events.
 
-    Whole-number times use a counting pass (``np.bincount`` over group x time),
-    which avoids sorting millions of rows; other times are sorted.
+    Whole-number times are packed with the group code and the event flag into
+    one integer key and sorted (32-bit keys when they fit: a fast vectorised
+    sort of millions of rows); other times are sorted with ``lexsort``.
+
+    Returns
+    -------
+    group : numpy.ndarray of int64
+    time : numpy.ndarray of float
+    count, events : numpy.ndarray of int64
+        Subjects, and events among them, at each (group, time).
     """
+    e = np.asarray(e, dtype=bool)
     if len(t) == 0:
-        z = np.zeros(0)
-        return z.astype(np.int64), z, z, z
+        z = np.zeros(0, dtype=np.int64)
+        return z, z.astype(float), z, z
     tmin, tmaxall = float(t.min()), float(t.max())
-    integer = tmin >= 0 and np.all(t == np.floor(t))
+    integer = tmin >= 0 and tmaxall < 2**52 and bool(np.all(t == np.floor(t)))
     width = int(tmaxall) + 1 if integer else 0
-    if integer and n_groups * width <= 50_000_000:
-        key = g.astype(np.int64) * width + t.astype(np.int64)
-        cnt = np.bincount(key, minlength=n_groups * width)
-        pos = np.flatnonzero(cnt)
-        d = np.bincount(key, weights=e, minlength=n_groups * width)[pos]
-        return pos // width, (pos % width).astype(float), cnt[pos].astype(float), d
+    if integer and n_groups * width < 2**61:
+        key = g.astype(np.int64) * (2 * width) + t.astype(np.int64) * 2 + e
+        if n_groups * width < 2**30:
+            key = key.astype(np.int32)
+        key.sort()
+        starts = np.flatnonzero(_segment_starts(key >> 1))
+        cnt = np.diff(np.append(starts, len(key)))
+        d = np.add.reduceat((key & 1).astype(np.int64), starts)
+        pair = (key[starts] >> 1).astype(np.int64)
+        return pair // width, (pair % width).astype(float), cnt, d
     order = np.lexsort((t, g))
     gs, ts, es = g[order], t[order], e[order]
     new = np.r_[True, (np.diff(gs) != 0) | (np.diff(ts) != 0)]
     starts = np.flatnonzero(new)
-    cnt = np.diff(np.r_[starts, len(gs)]).astype(float)
-    return gs[starts], ts[starts], cnt, np.add.reduceat(es, starts)
+    cnt = np.diff(np.r_[starts, len(gs)])
+    return gs[starts].astype(np.int64), ts[starts], cnt, np.add.reduceat(es.astype(np.int64), starts)
 
 
 def join_labels(keys, labels) -> pd.Series:
@@ -729,8 +893,8 @@ def _feldt(a: np.ndarray, n: np.ndarray, k: int, ci: float) -> tuple[np.ndarray,
     df1 = n - 1.0
     df2 = df1 * (k - 1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        lower = 1 - (1 - a) * _sps.f.isf(lev / 2, df1, df2)
-        upper = 1 - (1 - a) * _sps.f.isf(1 - lev / 2, df1, df2)
+        lower = 1 - (1 - a) * _f_isf(lev / 2, df1, df2)
+        upper = 1 - (1 - a) * _f_isf(1 - lev / 2, df1, df2)
     return lower, upper
 
 
@@ -848,54 +1012,209 @@ def chi2_by_group(
     cols_out = test_cols + ["statistic", "dof", "p_value", "effect_size", "n", "groups", "flags"]
     if cnt.empty:
         return pd.DataFrame(columns=cols_out)
-    # complete each table to all its (group, outcome) cells
     tid, tkeys = _factorize_groups(cnt[test_cols])
-    cnt["_tid"] = tid
-    rows = cnt.groupby(["_tid", group_col], sort=True).size().reset_index()[["_tid", group_col]]
-    cols = cnt.groupby(["_tid", outcome_col], sort=True).size().reset_index()[["_tid", outcome_col]]
-    full = rows.merge(cols, on="_tid").merge(cnt[["_tid", group_col, outcome_col, "o"]],
-                                             on=["_tid", group_col, outcome_col], how="left")
-    full["o"] = full["o"].fillna(0).astype(float)
-    tot = full.groupby("_tid")["o"].transform("sum")
-    rs = full.groupby(["_tid", group_col])["o"].transform("sum")
-    cs = full.groupby(["_tid", outcome_col])["o"].transform("sum")
-    full["e"] = rs * cs / tot
-    nr = rows.groupby("_tid").size()
-    nc = cols.groupby("_tid").size()
-    dof = (nr - 1) * (nc - 1)
-    full["dof"] = full["_tid"].map(dof).to_numpy()
-    o = full["o"].to_numpy()
-    e = full["e"].to_numpy()
-    if correction:
-        diff = e - o
-        o_adj = np.where(full["dof"].to_numpy() == 1, o + np.sign(diff) * np.minimum(0.5, np.abs(diff)), o)
-    else:
-        o_adj = o
-    with np.errstate(divide="ignore", invalid="ignore"):
-        full["c"] = np.where(e > 0, (o_adj - e) ** 2 / e, 0.0)
-    agg = full.groupby("_tid").agg(statistic=("c", "sum"), n=("o", "sum"), min_e=("e", "min"))
-    agg["dof"] = dof.reindex(agg.index).to_numpy()
-    kmin = np.minimum(nr, nc).reindex(agg.index).to_numpy() - 1
-    stat = agg["statistic"].to_numpy()
-    dofv = agg["dof"].to_numpy().astype(float)
-    small = (agg["min_e"].to_numpy() < min_expected) | (dofv < 1)
-    p = np.where(dofv >= 1, _sps.chi2.sf(stat, np.maximum(dofv, 1)), np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        v = np.sqrt(stat / (agg["n"].to_numpy() * kmin))
-    labels = join_labels(rows["_tid"].to_numpy(), rows[group_col].to_numpy())
-    out = tkeys.iloc[agg.index.to_numpy()].reset_index(drop=True)
-    out["statistic"] = np.where(small, np.nan, stat)
-    out["dof"] = dofv
-    out["p_value"] = np.where(small, np.nan, p)
-    out["effect_size"] = np.where(small, np.nan, v)
-    out["n"] = agg["n"].to_numpy().astype("int64")
-    out["groups"] = labels.reindex(agg.index).to_numpy()
+    rcode = pd.factorize(cnt[group_col], sort=True)[0]
+    ccode = pd.factorize(cnt[outcome_col], sort=True)[0]
+    r = _chi2_cells(tid, rcode, ccode, cnt["o"].to_numpy(dtype=float), correction)
+    small = (r["min_e"] < min_expected) | (r["dof"] < 1)
+    labels = join_labels(r["row_test"], cnt[group_col].to_numpy()[r["row_first"]])
+    out = tkeys.iloc[r["test"]].reset_index(drop=True)
+    out["statistic"] = np.where(small, np.nan, r["statistic"])
+    out["dof"] = r["dof"].astype(float)
+    out["p_value"] = np.where(small, np.nan, r["p_value"])
+    out["effect_size"] = np.where(small, np.nan, r["effect_size"])
+    out["n"] = r["n"].astype("int64")
+    out["groups"] = labels.reindex(r["test"]).to_numpy()
     out["flags"] = np.where(small, "small_n", "").astype(object)
     return out[cols_out]
 
 
+def _seg_sum(values, codes, n: int) -> np.ndarray:
+    """Sum of ``values`` per code ``0..n-1``, bit-identical to pandas' groupby sum.
+
+    pandas sums each group in row order with Kahan compensation (and skips
+    NaN); on integer-valued floats whose total stays below 2**53 every partial
+    sum is exact, so ``np.bincount`` gives the same bits much faster.
+    """
+    v = np.asarray(values, dtype=float)
+    codes = np.asarray(codes, dtype=np.int64)
+    if len(v) == 0:
+        return np.zeros(n)
+    with np.errstate(invalid="ignore"):
+        exact = bool(np.all(v == np.round(v))) and np.abs(v).sum() < 2.0**53
+    if exact:
+        return np.bincount(codes, weights=v, minlength=n)
+    return pd.Series(v).groupby(codes).sum().reindex(np.arange(n), fill_value=0.0).to_numpy()
+
+
+def _starts(keys: np.ndarray) -> np.ndarray:
+    """Indices where a sorted key array changes (0 first)."""
+    return np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, np.int64)
+
+
+def _chi2_cells(tid, row, col, o, correction: bool = True) -> dict[str, np.ndarray]:
+    """Chi-square statistics of many contingency tables given as their nonzero cells.
+
+    Parameters
+    ----------
+    tid, row, col : array of int
+        Table id, row (group) code and column (outcome) code of each cell;
+        cells sorted by ``(tid, row, col)``, each at most once. Codes order the
+        rows and columns as their labels sort.
+    o : array of float
+        Observed count of each cell (positive).
+    correction : bool
+        Yates' continuity correction for tables with one degree of freedom.
+
+    Returns
+    -------
+    dict of arrays
+        Per table, in ``tid`` order: ``test`` (the tid), ``statistic``,
+        ``dof``, ``p_value``, ``effect_size`` (Cramér's V), ``n``, ``min_e``
+        (smallest expected count), ``nr`` (rows); per distinct row:
+        ``row_test`` and ``row_first`` (its first cell). Every table is
+        completed to all its rows × all its columns before the sums, which run
+        in ``(row, col)`` order as in :func:`chi2_by_group`'s original pandas
+        form, so the bits do not depend on this implementation.
+    """
+    tid = np.asarray(tid, dtype=np.int64)
+    row = np.asarray(row, dtype=np.int64)
+    col = np.asarray(col, dtype=np.int64)
+    o = np.asarray(o, dtype=float)
+    tstart = _starts(tid)
+    ntest = len(tstart)
+    ti = np.repeat(np.arange(ntest), np.diff(np.r_[tstart, len(tid)]))
+    rnew = np.r_[True, (ti[1:] != ti[:-1]) | (row[1:] != row[:-1])]
+    rfirst = np.flatnonzero(rnew)
+    rti = ti[rfirst]
+    nrow = len(rfirst)
+    nr = np.bincount(rti, minlength=ntest)
+    ncode = int(col.max()) + 1
+    ck = np.unique(ti * ncode + col)  # the columns of each table, sorted
+    cti, ccol = ck // ncode, ck % ncode
+    nc = np.bincount(cti, minlength=ntest)
+    cfirst = np.r_[0, np.cumsum(nc)[:-1]]
+    # the complete table: each row of a table with each of its columns
+    rep = nc[rti]
+    fr = np.repeat(np.arange(nrow), rep)
+    fc = cfirst[rti[fr]] + (np.arange(len(fr)) - np.repeat(np.cumsum(rep) - rep, rep))
+    ft = rti[fr]
+    cell_key = (np.cumsum(rnew) - 1) * ncode + col
+    full_key = fr * ncode + ccol[fc]
+    pos = np.minimum(np.searchsorted(cell_key, full_key), len(cell_key) - 1)
+    of = np.where(cell_key[pos] == full_key, o[pos], 0.0)
+    tot = _seg_sum(of, ft, ntest)
+    rs = _seg_sum(of, fr, nrow)
+    cs = _seg_sum(of, fc, len(ck))
+    e = rs[fr] * cs[fc] / tot[ft]
+    dof = (nr - 1) * (nc - 1)
+    if correction:
+        diff = e - of
+        o_adj = np.where(dof[ft] == 1, of + np.sign(diff) * np.minimum(0.5, np.abs(diff)), of)
+    else:
+        o_adj = of
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = np.where(e > 0, (o_adj - e) ** 2 / e, 0.0)
+    stat = _seg_sum(c, ft, ntest)
+    min_e = np.minimum.reduceat(e, _starts(ft)) if len(e) else np.zeros(0)
+    dofv = dof.astype(float)
+    kmin = np.minimum(nr, nc) - 1
+    p = np.where(dofv >= 1, _chi2_sf(stat, np.maximum(dofv, 1)), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = np.sqrt(stat / (tot * kmin))
+    return {"test": tid[tstart], "statistic": stat, "dof": dof, "p_value": p, "effect_size": v,
+            "n": tot, "min_e": min_e, "nr": nr, "row_test": tid[rfirst], "row_first": rfirst}
+
+
+def _rank_cells(tid, g, v, w) -> dict[str, np.ndarray]:
+    """Midranks, rank sums and tie terms of many rank tests given as weighted cells.
+
+    Parameters
+    ----------
+    tid, g, v : array of int
+        Test id, group code and value code of each cell, sorted by ``(tid, g, v)``,
+        each cell at most once; codes order the groups and values as they sort.
+    w : array of float
+        Weight (number of observations) of each cell, positive.
+
+    Returns
+    -------
+    dict of arrays
+        Per test, in ``tid`` order: ``test`` (the tid), ``N``, ``tie`` (sum of
+        ``t**3 - t`` over tied values), ``k`` (groups), ``min_n``; per group:
+        ``gtest`` (test position), ``gfirst`` (first cell), ``n``, ``R`` (rank
+        sum), and ``first`` (position of each test's first group). The sums run
+        in the order of :func:`mwu_by_group`'s original pandas form (values
+        within a group, groups within a value), with the same bits.
+    """
+    tid = np.asarray(tid, dtype=np.int64)
+    g = np.asarray(g, dtype=np.int64)
+    v = np.asarray(v, dtype=np.int64)
+    w = np.asarray(w, dtype=float)
+    tstart = _starts(tid)
+    ntest = len(tstart)
+    ti = np.repeat(np.arange(ntest), np.diff(np.r_[tstart, len(tid)]))
+    nv = int(v.max()) + 1
+    tvk, tvi = np.unique(ti * nv + v, return_inverse=True)  # (test, value), sorted
+    t = _seg_sum(w, tvi, len(tvk))
+    tv_t = tvk // nv
+    tv_start = _starts(tv_t)
+    with np.errstate(invalid="ignore"):
+        integral = bool(np.all(t == np.round(t))) and t.sum() < 2.0**53
+    if integral:  # exact, as the compensated cumulative sum
+        cum = np.cumsum(t)
+        below = cum - np.repeat((cum - t)[tv_start], np.diff(np.r_[tv_start, len(t)])) - t
+    else:
+        below = _group_cumsum(t, tv_start) - t
+    rank = below + (t + 1) / 2
+    tie = t**3 - t
+    rs = rank[tvi] * w
+    gnew = np.r_[True, (ti[1:] != ti[:-1]) | (g[1:] != g[:-1])]
+    gfirst = np.flatnonzero(gnew)
+    gi = np.cumsum(gnew) - 1
+    ngroup = len(gfirst)
+    n = _seg_sum(w, gi, ngroup)
+    gtest = ti[gfirst]
+    first = _starts(gtest)
+    return {"test": tid[tstart], "N": _seg_sum(t, tv_t, ntest), "tie": _seg_sum(tie, tv_t, ntest),
+            "k": np.bincount(gtest, minlength=ntest), "min_n": np.minimum.reduceat(n, first),
+            "gtest": gtest, "gfirst": gfirst, "n": n, "R": _seg_sum(rs, gi, ngroup), "first": first}
+
+
+def _mwu_stats(r: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """U of the first group, two-sided p-value and rank-biserial r of each test of
+    :func:`_rank_cells` (meaningful where ``k == 2``)."""
+    n = r["N"]
+    n1 = r["n"][r["first"]]
+    n2 = n - n1
+    u1 = r["R"][r["first"]] - n1 * (n1 + 1) / 2
+    mu = n1 * n2 / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sd = np.sqrt(n1 * n2 / 12 * ((n + 1) - r["tie"] / (n * (n - 1))))
+        u = np.maximum(u1, n1 * n2 - u1)
+        zz = (u - mu - 0.5) / sd
+        p = np.clip(2 * _norm_sf(zz), 0, 1)
+        p = np.where(sd == 0, 1.0, p)  # every value identical: no evidence of a difference
+        rbc = 1 - 2 * (n1 * n2 - u1) / (n1 * n2)
+    return u1, p, rbc
+
+
+def _kruskal_stats(r: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """H (tie-corrected), p-value and epsilon-squared of each test of :func:`_rank_cells`."""
+    ssum = _seg_sum(r["R"] ** 2 / r["n"], r["gtest"], len(r["test"]))
+    n = r["N"]
+    k = r["k"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = 12 / (n * (n + 1)) * ssum - 3 * (n + 1)
+        corr = 1 - r["tie"] / (n**3 - n)
+        h = h / corr
+        p = _chi2_sf(h, np.maximum(k - 1, 1))
+        eps = h / (n - 1)
+    return h, p, eps
+
+
 def _rank_table(df, test_cols, group_col, value_col, weight_col):
-    """Per (test, group, value) weights with midranks and tie terms of each test."""
+    """:func:`_rank_cells` of a frame of units, the test keys and each test's groups."""
     v = pd.to_numeric(df[value_col], errors="coerce").astype(float)
     d = df[test_cols + [group_col]].copy()
     d["_v"] = v.to_numpy()
@@ -903,25 +1222,16 @@ def _rank_table(df, test_cols, group_col, value_col, weight_col):
     d = d.dropna(subset=[group_col, "_v"])
     d = d[d["_w"] > 0]
     if d.empty:
-        return None, None
+        return None, None, None
     tid, tkeys = _factorize_groups(d[test_cols])
-    d["_tid"] = tid
-    d["_g"] = d[group_col].astype(str).to_numpy()
-    cell = d.groupby(["_tid", "_g", "_v"], sort=True)["_w"].sum().reset_index()
-    tv = cell.groupby(["_tid", "_v"], sort=True)["_w"].sum().reset_index()
-    starts = np.flatnonzero(np.r_[True, np.diff(tv["_tid"].to_numpy()) != 0])
-    t = tv["_w"].to_numpy()
-    below = _group_cumsum(t, starts) - t
-    tv["_rank"] = below + (t + 1) / 2
-    tv["_tie"] = t**3 - t
-    cell = cell.merge(tv[["_tid", "_v", "_rank"]], on=["_tid", "_v"])
-    cell["_rs"] = cell["_rank"] * cell["_w"]
-    grp = cell.groupby(["_tid", "_g"], sort=True).agg(n=("_w", "sum"), R=("_rs", "sum")).reset_index()
-    tests = tv.groupby("_tid").agg(N=("_w", "sum"), tie=("_tie", "sum"))
-    tests["k"] = grp.groupby("_tid").size()
-    tests["groups"] = join_labels(grp["_tid"].to_numpy(), grp["_g"].to_numpy())
-    tests["min_n"] = grp.groupby("_tid")["n"].min()
-    return grp, (tests, tkeys)
+    gcode, guniq = pd.factorize(d[group_col].astype(str).to_numpy(), sort=True)
+    vcode, vuniq = pd.factorize(d["_v"].to_numpy(), sort=True)
+    ng, nv = len(guniq), len(vuniq)
+    ck, ci = np.unique((tid * ng + gcode) * nv + vcode, return_inverse=True)
+    w = _seg_sum(d["_w"].to_numpy(), ci, len(ck))
+    r = _rank_cells(ck // (ng * nv), ck // nv % ng, ck % nv, w)
+    groups = join_labels(r["test"][r["gtest"]], np.asarray(guniq, dtype=object)[ck[r["gfirst"]] // nv % ng])
+    return r, tkeys, groups.to_numpy()
 
 
 def mwu_by_group(
@@ -971,32 +1281,19 @@ def mwu_by_group(
     """
     test_cols = list(test_cols)
     cols_out = test_cols + ["statistic", "p_value", "effect_size", "n", "groups", "flags"]
-    grp, res = _rank_table(df, test_cols, group_col, value_col, weight_col)
-    if grp is None:
+    r, tkeys, groups = _rank_table(df, test_cols, group_col, value_col, weight_col)
+    if r is None:
         return pd.DataFrame(columns=cols_out)
-    tests, tkeys = res
-    first = grp.groupby("_tid").head(1).set_index("_tid")
-    n = tests["N"].to_numpy()
-    n1 = first["n"].reindex(tests.index).to_numpy()
-    n2 = n - n1
-    u1 = first["R"].reindex(tests.index).to_numpy() - n1 * (n1 + 1) / 2
-    mu = n1 * n2 / 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sd = np.sqrt(n1 * n2 / 12 * ((n + 1) - tests["tie"].to_numpy() / (n * (n - 1))))
-        u = np.maximum(u1, n1 * n2 - u1)
-        zz = (u - mu - 0.5) / sd
-        p = np.clip(2 * _sps.norm.sf(zz), 0, 1)
-        p = np.where(sd == 0, 1.0, p)  # every value identical: no evidence of a difference
-        rbc = 1 - 2 * (n1 * n2 - u1) / (n1 * n2)
-    not_app = tests["k"].to_numpy() != 2
-    small = ~not_app & (tests["min_n"].to_numpy() < min_group_n)
+    u1, p, rbc = _mwu_stats(r)
+    not_app = r["k"] != 2
+    small = ~not_app & (r["min_n"] < min_group_n)
     bad = not_app | small
-    out = tkeys.iloc[tests.index.to_numpy()].reset_index(drop=True)
+    out = tkeys.iloc[r["test"]].reset_index(drop=True)
     out["statistic"] = np.where(bad, np.nan, u1)
     out["p_value"] = np.where(bad, np.nan, p)
     out["effect_size"] = np.where(bad, np.nan, rbc)
-    out["n"] = np.round(n).astype("int64")
-    out["groups"] = tests["groups"].to_numpy()
+    out["n"] = np.round(r["N"]).astype("int64")
+    out["groups"] = groups
     out["flags"] = np.where(not_app, "not_applicable", np.where(small, "small_n", "")).astype(object)
     return out[cols_out]
 
@@ -1032,30 +1329,21 @@ def kruskal_by_group(
     """
     test_cols = list(test_cols)
     cols_out = test_cols + ["statistic", "dof", "p_value", "effect_size", "n", "groups", "flags"]
-    grp, res = _rank_table(df, test_cols, group_col, value_col, weight_col)
-    if grp is None:
+    r, tkeys, groups = _rank_table(df, test_cols, group_col, value_col, weight_col)
+    if r is None:
         return pd.DataFrame(columns=cols_out)
-    tests, tkeys = res
-    grp["r2n"] = grp["R"] ** 2 / grp["n"]
-    ssum = grp.groupby("_tid")["r2n"].sum().reindex(tests.index).to_numpy()
-    n = tests["N"].to_numpy()
-    k = tests["k"].to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h = 12 / (n * (n + 1)) * ssum - 3 * (n + 1)
-        corr = 1 - tests["tie"].to_numpy() / (n**3 - n)
-        h = h / corr
-        p = _sps.chi2.sf(h, np.maximum(k - 1, 1))
-        eps = h / (n - 1)
+    h, p, eps = _kruskal_stats(r)
+    k = r["k"]
     not_app = k < 2
-    small = ~not_app & (tests["min_n"].to_numpy() < min_group_n)
+    small = ~not_app & (r["min_n"] < min_group_n)
     bad = not_app | small | ~np.isfinite(h)
-    out = tkeys.iloc[tests.index.to_numpy()].reset_index(drop=True)
+    out = tkeys.iloc[r["test"]].reset_index(drop=True)
     out["statistic"] = np.where(bad, np.nan, h)
     out["dof"] = (k - 1).astype(float)
     out["p_value"] = np.where(bad, np.nan, p)
     out["effect_size"] = np.where(bad, np.nan, eps)
-    out["n"] = np.round(n).astype("int64")
-    out["groups"] = tests["groups"].to_numpy()
+    out["n"] = np.round(r["N"]).astype("int64")
+    out["groups"] = groups
     out["flags"] = np.where(not_app, "not_applicable", np.where(small, "small_n", "")).astype(object)
     # every value identical (no ranks to compare): H undefined, no evidence of a difference
     same = ~not_app & ~small & ~np.isfinite(h)
@@ -1080,7 +1368,7 @@ def binomtest_two_sided(k, n, p) -> np.ndarray:
     out = np.full(k.shape, np.nan)
     ok = np.isfinite(k) & np.isfinite(n) & np.isfinite(p) & (n > 0) & (p >= 0) & (p <= 1) & (k >= 0) & (k <= n)
     k, n, p = k[ok], n[ok], p[ok]
-    d = _sps.binom.pmf(k, n, p) * (1 + 1e-7)
+    d = _binom_pmf_at(k, n, p) * (1 + 1e-7)
     mean = n * p
     pv = np.ones(len(k))
     lower = k < mean
@@ -1093,10 +1381,10 @@ def binomtest_two_sided(k, n, p) -> np.ndarray:
             break
         act = lo < hi
         mid = np.floor((lo + hi) / 2)
-        cond = _sps.binom.pmf(mid, n, p) <= d
+        cond = _binom_pmf_at(mid, n, p) <= d
         hi = np.where(act & cond, mid, hi)
         lo = np.where(act & ~cond, mid + 1, lo)
-    p_low = _sps.binom.cdf(k, n, p) + _sps.binom.sf(lo - 1, n, p)
+    p_low = _binom_cdf_at(k, n, p) + _binom_sf_at(lo - 1, n, p)
     # k above the mean: largest x <= floor(np) with pmf(x) <= d; add P(X <= x)
     lo2 = np.full(len(k), -1.0)
     hi2 = np.floor(mean)
@@ -1105,10 +1393,10 @@ def binomtest_two_sided(k, n, p) -> np.ndarray:
             break
         act = lo2 < hi2
         mid = np.ceil((lo2 + hi2) / 2)
-        cond = _sps.binom.pmf(mid, n, p) <= d
+        cond = _binom_pmf_at(mid, n, p) <= d
         lo2 = np.where(act & cond, mid, lo2)
         hi2 = np.where(act & ~cond, mid - 1, hi2)
-    p_high = np.where(lo2 >= 0, _sps.binom.cdf(lo2, n, p), 0.0) + _sps.binom.sf(k - 1, n, p)
+    p_high = np.where(lo2 >= 0, _binom_cdf_at(lo2, n, p), 0.0) + _binom_sf_at(k - 1, n, p)
     pv = np.where(lower, p_low, np.where(upper, p_high, 1.0))
     out[ok] = np.minimum(pv, 1.0)
     return out

@@ -51,7 +51,7 @@ import pandas as pd
 
 from gm_eval.contract import DEFAULT_TARGET_ACK_DAYS, DEFAULT_TARGET_CLOSE_DAYS
 from gm_eval.evidence import Evidence
-from gm_eval.stats import DEFAULT_MIN_N, join_flags, km_by_group, positions_in
+from gm_eval.stats import _DAY_NS, DEFAULT_MIN_N, _km_arrays, _nanoseconds, join_flags, positions_in
 
 __all__ = ["INTERVALS", "CURVE_COLUMNS", "SUMMARY_COLUMNS", "intervals", "interval_durations"]
 
@@ -73,7 +73,6 @@ SUMMARY_COLUMNS = [
 ]
 
 _REFERRAL_TARGETS_NONE = {"none"}
-_DAY = np.timedelta64(1, "D")
 
 
 def _effective_targets(mechanisms: pd.DataFrame) -> pd.DataFrame:
@@ -92,30 +91,41 @@ def _col(df: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
 
 
-def _durations(start: pd.Series, end: pd.Series, in_scope: np.ndarray, still_open: np.ndarray,
-               as_of: pd.Timestamp, censor_all: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(keep, duration in days, event) for one interval of one table."""
-    s = pd.to_datetime(start).to_numpy(dtype="datetime64[ns]")
-    e = pd.to_datetime(end).to_numpy(dtype="datetime64[ns]")
-    asof = np.datetime64(pd.Timestamp(as_of).normalize().to_datetime64(), "ns")
-    has_end = ~np.isnat(e) & (e <= asof)
-    start_ok = ~np.isnat(s) & (s <= asof)
-    censored_ok = censor_all | still_open
-    keep = start_ok & in_scope & (has_end | censored_ok | (~np.isnat(e) & (e > asof)))
-    stop = np.where(has_end, e, asof)
-    dur = (stop - s) / _DAY
+def _durations(start: tuple[np.ndarray, np.ndarray], end: tuple[np.ndarray, np.ndarray],
+               in_scope: np.ndarray, still_open: np.ndarray, asof: int,
+               censor_all: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(keep, duration in days, event) for one interval of one table.
+
+    ``start`` and ``end`` are :func:`gm_eval.stats._nanoseconds` pairs, ``asof``
+    the evaluation date in nanoseconds.
+    """
+    s, s_nat = start
+    e, e_nat = end
+    has_end = ~e_nat & (e <= asof)
+    # an end date after as_of is not yet observed: censored at as_of like a missing one
+    keep = ~s_nat & (s <= asof) & in_scope & (~e_nat | censor_all | still_open)
+    # whole days as the datetime division computes them: (double) ns / (double) ns per day
+    dur = np.where(has_end, e, asof) - s
+    dur = dur / float(_DAY_NS)
     keep &= dur >= 0
     return keep, np.floor(dur), has_end
 
 
 def _is(values: pd.Series, *labels: str) -> np.ndarray:
     """Boolean array: value is one of ``labels`` (missing is False)."""
+    if values.dtype == object:
+        # equality of each object with each label: no hashing of a million strings
+        arr = values.to_numpy()
+        out = arr == labels[0]
+        for label in labels[1:]:
+            out |= arr == label
+        return np.asarray(out, dtype=bool)
     return values.isin(labels).fillna(False).to_numpy(dtype=bool)
 
 
 def _coded_durations(evidence: Evidence, mids: pd.Index) -> tuple[np.ndarray, ...]:
     """(mechanism position, interval position, duration, event) over all intervals."""
-    as_of = pd.Timestamp(evidence.as_of)
+    asof = int(pd.Timestamp(pd.Timestamp(evidence.as_of).normalize()).as_unit("ns").value)
     names = list(INTERVALS)
     mech = evidence.mechanisms
     hot_mech = _is(mech["mechanism_type"], "hotline") if "mechanism_type" in mech else \
@@ -137,8 +147,7 @@ def _coded_durations(evidence: Evidence, mids: pd.Index) -> tuple[np.ndarray, ..
         hotline = hot_by_pos[mcode]
         if "referred_to" in cases:
             ref = cases["referred_to"]
-            ref_target = (ref.notna() & ~ref.isin(list(_REFERRAL_TARGETS_NONE))).fillna(False)
-            ref_target = ref_target.to_numpy(dtype=bool)
+            ref_target = ref.notna().to_numpy(dtype=bool) & ~_is(ref, *_REFERRAL_TARGETS_NONE)
         else:
             ref_target = np.zeros(n, dtype=bool)
         sea = _is(cases["category"], "sexual_exploitation_abuse") if "category" in cases else \
@@ -151,20 +160,20 @@ def _coded_durations(evidence: Evidence, mids: pd.Index) -> tuple[np.ndarray, ..
             "received_to_assessed": (hotline, False),
             "received_to_removed": (hotline & sea, False),
         }
+        start = _nanoseconds(cases["received_at"])  # the same start for every case interval
         for name, (scope, censor_all) in rules.items():
-            _, start_col, end_col = INTERVALS[name]
-            end = _col(cases, end_col)
-            in_scope = scope | end.notna().to_numpy()
-            keep, dur, ev = _durations(cases[start_col], end, in_scope, is_open, as_of, censor_all)
+            end = _nanoseconds(_col(cases, INTERVALS[name][2]))
+            keep, dur, ev = _durations(start, end, scope | ~end[1], is_open, asof, censor_all)
             add(mcode, name, keep & (mcode >= 0), dur, ev)
     clms = evidence.get("clms_children")
     if clms is not None and len(clms):
         mcode = positions_in(clms["mechanism_id"], mids)
         is_open = _col(clms, "closed_at").isna().to_numpy()
+        everyone = np.ones(len(clms), dtype=bool)
         for name in ("identified_to_referred", "identified_to_remediation"):
             _, start_col, end_col = INTERVALS[name]
-            keep, dur, ev = _durations(clms[start_col], _col(clms, end_col),
-                                       np.ones(len(clms), dtype=bool), is_open, as_of, True)
+            keep, dur, ev = _durations(_nanoseconds(clms[start_col]), _nanoseconds(_col(clms, end_col)),
+                                       everyone, is_open, asof, True)
             add(mcode, name, keep & (mcode >= 0), dur, ev)
     if not parts:
         z = np.zeros(0)
@@ -266,52 +275,49 @@ def intervals(evidence: Evidence, alpha: float = 0.05, min_n: int = DEFAULT_MIN_
     target_by_gid = np.full(n_m * n_i, np.nan)
     target_by_gid[np.arange(n_m) * n_i + names.index("received_to_acknowledged")] = tgt_ack
     target_by_gid[np.arange(n_m) * n_i + names.index("received_to_closed")] = tgt_close
-    work = pd.DataFrame({"gid": gid, "duration": dur, "event": ev})
-    curves_g, summ_g = km_by_group(work, "gid", probs=(0.5, 0.9), alpha=alpha,
-                                   targets=target_by_gid[gid])
+    # every mechanism x interval is a group (gid), those without rows get n = 0
+    curve, s = _km_arrays(gid, dur, ev > 0, n_m * n_i, probs=(0.5, 0.9), alpha=alpha,
+                          tgt=target_by_gid)
 
     # curves back to ids
-    cg = curves_g["gid"].to_numpy()
+    cg = curve["group"]
     curves = pd.DataFrame({
         "mechanism_id": mids[cg // n_i],
         "interval": np.asarray(names, dtype=object)[cg % n_i],
-        "t": curves_g["t"].to_numpy(),
-        "survival": curves_g["survival"].to_numpy(),
-        "ci_low": curves_g["ci_low"].to_numpy(),
-        "ci_high": curves_g["ci_high"].to_numpy(),
-        "at_risk": curves_g["at_risk"].to_numpy().astype("int64"),
+        "t": curve["t"],
+        "survival": curve["survival"],
+        "ci_low": curve["ci_low"],
+        "ci_high": curve["ci_high"],
+        "at_risk": curve["at_risk"],
     })
 
     # summary: every mechanism x interval
     full = np.arange(n_m * n_i)
-    s = summ_g.set_index("gid").reindex(full)
     summary = pd.DataFrame({
         "mechanism_id": mids[full // n_i],
         "interval": np.asarray(names, dtype=object)[full % n_i],
-        "n": s["n"].fillna(0).to_numpy().astype("int64"),
-        "events": s["events"].fillna(0).to_numpy().astype("int64"),
-        "median": s["q50"].to_numpy(),
-        "median_ci_low": s["q50_ci_low"].to_numpy(),
-        "median_ci_high": s["q50_ci_high"].to_numpy(),
-        "p90": s["q90"].to_numpy(),
-        "p90_ci_low": s["q90_ci_low"].to_numpy(),
-        "p90_ci_high": s["q90_ci_high"].to_numpy(),
-        "target_days": target_by_gid[full],
-        "within_target": s["within_target"].to_numpy() if "within_target" in s else np.nan,
+        "n": s["n"],
+        "events": s["events"],
+        "median": s["q50"],
+        "median_ci_low": s["q50_ci_low"],
+        "median_ci_high": s["q50_ci_high"],
+        "p90": s["q90"],
+        "p90_ci_low": s["q90_ci_low"],
+        "p90_ci_high": s["q90_ci_high"],
+        "target_days": target_by_gid,
+        # only the intervals with targets have one (NaN target: NaN)
+        "within_target": s["within_target"],
     })
-    # within_target only for the intervals with targets
-    summary.loc[~np.isfinite(summary["target_days"]), "within_target"] = np.nan
     mt = np.asarray(mech["mechanism_type"].astype(object).to_numpy())[full // n_i]
     interval = summary["interval"].to_numpy()
     expected = np.isin(interval, ["received_to_acknowledged", "received_to_closed", "received_to_referred"])
     expected |= np.isin(interval, ["received_to_assessed", "received_to_removed"]) & (mt == "hotline")
     expected |= np.isin(interval, ["identified_to_referred", "identified_to_remediation"]) & (mt == "clms")
     # referral: with cases but none referred, time to referral does not apply
-    has_cases = np.zeros(n_m, dtype=bool)
-    has_cases[mi[ii == names.index("received_to_closed")]] = True
+    has_cases = s["n"][np.arange(n_m) * n_i + names.index("received_to_closed")] > 0
     has_cases = has_cases[full // n_i]
     expected &= ~((interval == "received_to_referred") & has_cases)
-    n = summary["n"].to_numpy()
+    n = s["n"]
     empty = n == 0
     summary["flags"] = join_flags(
         np.where(~empty & (n < min_n), "small_n", ""),

@@ -8,8 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import scoring_fixtures as F
+from statsmodels.duration.survfunc import SurvfuncRight
 
 from gm_eval.contract import CRITERIA
+from gm_eval.evidence import Evidence
 from gm_eval.indicators import INDICATOR_COLUMNS, compute_indicators, registry
 from gm_eval.indicators.base import COMPUTATIONS
 
@@ -305,3 +307,152 @@ def test_minimal_tables_give_not_covered_rows_not_zeros():
     assert covered == {"rights_compatible.clms_followup_within_6m_rate"}
     assert (ind.loc[ind["value"].isna(), "flags"].str.split(";").str[0]
             .isin(["not_covered", "not_applicable"])).all()
+
+
+# ------------------------------------------------ vectorised paths vs. direct computations
+def _random_cases(seed: int, n: int = 1500, n_mech: int = 6) -> pd.DataFrame:
+    """Cases over few sites and categories with closures around the receipts (ties included)."""
+    rng = np.random.default_rng(seed)
+    day0 = pd.Timestamp("2023-01-01")
+    received = day0 + pd.to_timedelta(rng.integers(0, 700, n), unit="D")
+    closed = received + pd.to_timedelta(rng.integers(-3, 120, n), unit="D")  # a few before receipt
+    closed = pd.Series(closed).where(rng.uniform(size=n) > 0.2)
+    site = pd.Series(rng.choice(["S1", "S2", "S3"], n), dtype="str").where(rng.uniform(size=n) > 0.15)
+    return pd.DataFrame({
+        "case_id": pd.Series([f"c{i}" for i in range(n)], dtype="object"),
+        "mechanism_id": pd.Series(rng.choice([f"M{i}" for i in range(1, n_mech + 1)], n), dtype="str"),
+        "site_id": site,
+        "received_at": pd.Series(received).astype("datetime64[ns]"),
+        "closed_at": closed.astype("datetime64[ns]"),
+        "status": pd.Series(np.where(closed.isna(), "open", "closed"), dtype="object"),
+        "category": pd.Series(rng.choice(["wages_benefits", "child_labour", "health_safety"], n),
+                              dtype="object"),
+    })
+
+
+def _repeats_by_hand(cases: pd.DataFrame, window: int = 365) -> np.ndarray:
+    """For each case: another case of its mechanism, site and category closed in the window."""
+    out = np.zeros(len(cases), dtype=bool)
+    site = cases["site_id"].astype(object).where(cases["site_id"].notna(), None)
+    groups = pd.DataFrame({"m": cases["mechanism_id"].astype(object), "s": site,
+                           "c": cases["category"]}).groupby(["m", "s", "c"], dropna=False).indices
+    for rows in groups.values():
+        closed = cases["closed_at"].to_numpy()[rows]
+        for i in rows:
+            r = cases["received_at"].iloc[i]
+            lo = r - pd.Timedelta(days=window)
+            out[i] = bool(((closed >= lo.to_datetime64()) & (closed < r.to_datetime64())).any())
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_repeat_flags_match_a_direct_search(seed):
+    from gm_eval.indicators.cases import repeat_flags
+
+    c = _random_cases(seed)
+    expect = _repeats_by_hand(c)
+    np.testing.assert_array_equal(repeat_flags(c), expect)
+    np.testing.assert_array_equal(repeat_flags(c, window_days=30), _repeats_by_hand(c, 30))
+    # the indicator (codes cached per context, rows grouped by mechanism or not) agrees
+    for cases in (c, c.sort_values("mechanism_id", kind="stable").reset_index(drop=True)):
+        mech = pd.DataFrame({"mechanism_id": [f"M{i}" for i in range(1, 7)], "mechanism_type": "ogm"})
+        ev = Evidence({"mechanisms": mech, "cases": cases}, pd.Timestamp("2025-06-30"))
+        ind = compute_indicators(ev, indicator_ids=["continuous_learning.repeat_rate"])
+        flags = _repeats_by_hand(cases)
+        for mid, r in ind.set_index("mechanism_id").iterrows():
+            sel = (cases["mechanism_id"] == mid).to_numpy()
+            assert r["n"] == sel.sum()
+            assert r["value"] == flags[sel].sum() / sel.sum()
+
+
+def test_close_indicators_match_survfuncright_per_mechanism():
+    from gm_eval import stats as S
+
+    c = _random_cases(4, n=900)
+    as_of = pd.Timestamp("2025-01-31")
+    mech = pd.DataFrame({"mechanism_id": [f"M{i}" for i in range(1, 7)], "mechanism_type": "ogm",
+                         "target_close_days": pd.array([10, 30, None, 60, 5, 400], dtype="Int64")})
+    ev = Evidence({"mechanisms": mech, "cases": c}, as_of)
+    ind = compute_indicators(ev, indicator_ids=["predictable.median_days_to_close",
+                                                "predictable.closed_within_target_rate"])
+    ind = ind.set_index(["mechanism_id", "indicator_id"])
+    event = (c["closed_at"].notna() & (c["closed_at"] <= as_of)).to_numpy()
+    stop = c["closed_at"].where(event, as_of)
+    days = (stop - c["received_at"]).dt.days.to_numpy(dtype=float)
+    z = 1.959963984540054
+    for m, target in zip(mech["mechanism_id"], [10, 30, 30, 60, 5, 400], strict=True):
+        sel = (c["mechanism_id"] == m).to_numpy()
+        sf = SurvfuncRight(days[sel], event[sel].astype(float))
+        median = ind.loc[(m, "predictable.median_days_to_close")]
+        q = S.km_quantile(days[sel], event[sel], p=0.5)["value"].iloc[0]
+        assert (np.isnan(q) and np.isnan(median["value"])) or median["value"] == q
+        assert median["n"] == sel.sum()
+        r = ind.loc[(m, "predictable.closed_within_target_rate")]
+        times, surv, se = sf.surv_times, sf.surv_prob, sf.surv_prob_se
+        if target > days[sel].max() and surv[-1] > 0:  # beyond follow-up: undefined
+            assert np.isnan(r["value"]) and np.isnan(r["ci_low"])
+            continue
+        at = np.flatnonzero(times <= target)
+        assert r["value"] == pytest.approx(1 - (surv[at[-1]] if len(at) else 1.0))
+        # log(-log) band of S at the last event time <= target where it is defined
+        with np.errstate(divide="ignore", invalid="ignore"):
+            theta = se / (surv * np.log(surv))
+        ok = [i for i in at if np.isfinite(theta[i])]
+        if not ok:
+            assert np.isnan(r["ci_low"]) and np.isnan(r["ci_high"])
+            continue
+        i = ok[-1]
+        band = sorted([surv[i] ** np.exp(-z * theta[i]), surv[i] ** np.exp(z * theta[i])])
+        assert r["ci_low"] == pytest.approx(1 - band[1]) and r["ci_high"] == pytest.approx(1 - band[0])
+
+
+def test_indicators_do_not_depend_on_row_order():
+    # grouped rows are counted run by run, shuffled ones by bincount: the same counts
+    ev = F.evidence()
+    shuffled = Evidence({k: (v.sample(frac=1, random_state=3).reset_index(drop=True) if k != "mechanisms"
+                             else v) for k, v in ev.tables.items()}, ev.as_of)
+    a = compute_indicators(ev)
+    b = compute_indicators(shuffled)
+    pd.testing.assert_frame_equal(a.drop(columns="value"), b.drop(columns="value"))
+    np.testing.assert_allclose(a["value"], b["value"], rtol=1e-12)
+
+
+def test_clms_rates_match_a_merge_of_visits_and_children():
+    rng = np.random.default_rng(8)
+    n_ch, n_fu = 300, 700
+    mids = pd.Series(rng.choice(["M1", "M2", "M3"], n_ch), dtype="str")
+    ident = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 500, n_ch), unit="D")
+    children = pd.DataFrame({
+        "child_id": pd.array(np.arange(n_ch) % 250, dtype="UInt64"),  # ids reused across mechanisms
+        "mechanism_id": mids, "identified_at": pd.Series(ident).astype("datetime64[ns]"),
+    })
+    children = children.drop_duplicates(["mechanism_id", "child_id"]).reset_index(drop=True)
+    pick = rng.integers(0, len(children), n_fu)
+    visit = children["identified_at"].to_numpy()[pick] + pd.to_timedelta(rng.integers(-20, 400, n_fu), unit="D")
+    fu = pd.DataFrame({
+        "child_id": children["child_id"].to_numpy()[pick],
+        "mechanism_id": pd.Series(children["mechanism_id"].to_numpy()[pick], dtype="str"),
+        "visit_date": pd.Series(visit).astype("datetime64[ns]").dt.floor("7D"),  # ties of dates
+        "in_child_labour": pd.array(rng.uniform(size=n_fu) < 0.4, dtype="boolean"),
+    })
+    mech = pd.DataFrame({"mechanism_id": ["M1", "M2", "M3"], "mechanism_type": "clms"})
+    as_of = pd.Timestamp("2025-06-30")
+    ev = Evidence({"mechanisms": mech, "clms_children": children, "clms_followups": fu}, as_of)
+    ind = compute_indicators(ev, indicator_ids=["rights_compatible.clms_exit_rate",
+                                                "rights_compatible.clms_followup_within_6m_rate"])
+    ind = ind.set_index(["mechanism_id", "indicator_id"])
+    # latest visit: sort by date keeping the row order of ties, last per child
+    last = fu.sort_values("visit_date", kind="stable").groupby(
+        [fu["mechanism_id"].astype(object), fu["child_id"]]).tail(1)
+    gap = fu.merge(children, on=["mechanism_id", "child_id"])
+    gap["days"] = (gap["visit_date"] - gap["identified_at"]).dt.days
+    seen = set(map(tuple, gap.loc[gap["days"].between(0, 183), ["mechanism_id", "child_id"]].values))
+    for m in ["M1", "M2", "M3"]:
+        lm = last[last["mechanism_id"] == m]
+        r = ind.loc[(m, "rights_compatible.clms_exit_rate")]
+        assert r["n"] == len(lm) and r["value"] == pytest.approx((~lm["in_child_labour"]).mean())
+        ch = children[children["mechanism_id"] == m]
+        elig = ch[ch["identified_at"] <= as_of - pd.Timedelta(days=183)]
+        hit = [(m, c) in seen for c in elig["child_id"]]
+        r = ind.loc[(m, "rights_compatible.clms_followup_within_6m_rate")]
+        assert r["n"] == len(elig) and r["value"] == pytest.approx(np.mean(hit))

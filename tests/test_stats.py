@@ -195,6 +195,45 @@ def test_km_by_group_matches_survfuncright_per_group(seed, whole_days):
         assert (np.isnan(got) and np.isnan(expect)) or got == pytest.approx(expect)
 
 
+@pytest.mark.parametrize("scale, shift", [(1, 0.0), (10**8, 0.0), (1, 0.5)])
+def test_km_by_group_edge_cases_match_survfuncright(scale, shift):
+    # n = 1 (event, censored), all censored, ties of events and censorings, S reaching 0,
+    # a group with only missing durations; scale 10**8 packs (group, time) in 64-bit keys,
+    # shift 0.5 takes the sorting path for non-whole times
+    groups = {
+        "one_event": ([4], [1]),
+        "one_censored": ([4], [0]),
+        "all_censored": ([1, 3, 3, 8], [0, 0, 0, 0]),
+        "ties": ([2, 2, 2, 5, 5, 5, 7, 9], [1, 0, 1, 1, 1, 0, 0, 1]),
+        "to_zero": ([1, 1, 2, 4], [1, 1, 1, 1]),
+        "zero_time": ([0, 0, 1, 6, 6], [1, 0, 1, 0, 1]),
+    }
+    rows = [(g, t * scale + shift, e) for g, (ts, es) in groups.items() for t, e in zip(ts, es, strict=True)]
+    rows += [("missing", np.nan, 1), ("missing", np.nan, 0)]
+    df = pd.DataFrame(rows, columns=["g", "duration", "event"]).sample(frac=1, random_state=1)
+    target = {"one_event": 4, "one_censored": 4, "all_censored": 3, "ties": 5, "to_zero": 100,
+              "zero_time": 0, "missing": 1}
+    df["target"] = df["g"].map(target) * scale + shift
+    curves, summary = S.km_by_group(df, "g", probs=(0.5, 0.9), targets=df["target"])
+    summary = summary.set_index("g")
+    assert summary.loc["missing", "n"] == 0 and np.isnan(summary.loc["missing", "within_target"])
+    assert "missing" not in set(curves["g"])
+    for gid, sub in df.dropna(subset=["duration"]).groupby("g"):
+        ref = S.km_curve(sub["duration"], sub["event"])
+        mine = curves[curves["g"] == gid].reset_index(drop=True).drop(columns="g")
+        pd.testing.assert_frame_equal(mine, ref, check_dtype=False, atol=1e-12)
+        q = S.km_quantile(sub["duration"], sub["event"], p=(0.5, 0.9)).set_index("p")
+        for p, name in [(0.5, "q50"), (0.9, "q90")]:
+            for col, suffix in [("value", ""), ("ci_low", "_ci_low"), ("ci_high", "_ci_high")]:
+                a, b = summary.loc[gid, name + suffix], q.loc[p, col]
+                assert (np.isnan(a) and np.isnan(b)) or a == b, (gid, name + suffix, a, b)
+        assert summary.loc[gid, "n"] == len(sub)
+        assert summary.loc[gid, "events"] == sub["event"].sum()
+        expect = 1 - S.km_at(sub["duration"], sub["event"], sub["target"].iloc[0])
+        got = summary.loc[gid, "within_target"]
+        assert (np.isnan(got) and np.isnan(expect)) or got == pytest.approx(expect), gid
+
+
 def test_km_by_group_is_fast_for_a_million_rows():
     import time
 
@@ -424,3 +463,122 @@ def test_kaplan_meier_critical_value_is_scipy_norm_ppf():
 
     for alpha in (0.05, 0.1, 0.01, 0.2):
         assert S._ndtri(1 - alpha / 2) == stats.norm.ppf(1 - alpha / 2)
+
+
+# ----------------------------------------------------------------------------- distributions
+def _bits(a):
+    return np.asarray(a, dtype=float).view(np.int64)
+
+
+def test_distributions_without_scipy_stats_are_bit_identical_to_it():
+    # the statistics call scipy.special's ufuncs the way scipy.stats does, support
+    # boundaries included, so that scipy.stats (about 1 s to import) is not needed
+    rng = np.random.default_rng(12)
+    x = np.r_[rng.exponential(4, 3000), 0.0, -0.0, -2.0, np.inf, np.nan, 1e-300, 900.0]
+    df = np.r_[rng.integers(1, 30, 3000).astype(float), 1, 1, 2, 3, 4, 5, 0.5]
+    np.testing.assert_array_equal(_bits(S._chi2_sf(x, df)), _bits(st.chi2.sf(x, df)))
+    for bad_df in (0.0, -1.0, np.nan):
+        np.testing.assert_array_equal(_bits(S._chi2_sf(x, bad_df)), _bits(st.chi2.sf(x, bad_df)))
+    z = np.r_[rng.normal(0, 4, 3000), np.inf, -np.inf, np.nan, 0.0, -0.0, 40.0, -40.0]
+    np.testing.assert_array_equal(_bits(S._norm_sf(z)), _bits(st.norm.sf(z)))
+    n = np.r_[rng.integers(-2, 5000, 3000).astype(float), 0.0, 1.0, 2.0, np.nan, np.inf]
+    for ci in (0.95, 0.9, 0.99):
+        lev = 1 - ci
+        for q in (lev / 2, 1 - lev / 2):
+            for k in (2, 3, 4):
+                np.testing.assert_array_equal(_bits(S._f_isf(q, n - 1.0, (n - 1.0) * (k - 1))),
+                                              _bits(st.f.isf(q, n - 1.0, (n - 1.0) * (k - 1))))
+
+
+def test_binomial_helpers_are_bit_identical_to_scipy_stats():
+    rng = np.random.default_rng(13)
+    n = rng.integers(0, 400, 6000).astype(float)
+    k = np.floor(rng.uniform(-0.2, 1.2, 6000) * (n + 2))
+    p = rng.uniform(0, 1, 6000)
+    p[:100], p[100:200] = 0.0, 1.0  # degenerate probabilities
+    k[200:230] = np.nan
+    k[230:260] += 0.5  # not an integer: pmf 0, cdf/sf of the floor
+    n[260:290] += 0.5  # invalid n: NaN
+    p[290:320] = 1.5  # invalid p: NaN
+    np.testing.assert_array_equal(_bits(S._binom_pmf_at(k, n, p)), _bits(st.binom.pmf(k, n, p)))
+    np.testing.assert_array_equal(_bits(S._binom_cdf_at(k, n, p)), _bits(st.binom.cdf(k, n, p)))
+    np.testing.assert_array_equal(_bits(S._binom_sf_at(k, n, p)), _bits(st.binom.sf(k, n, p)))
+
+
+def test_binomtest_two_sided_edge_cases_match_scipy():
+    cases = [(0, 1, 0.5), (1, 1, 0.5), (0, 10, 0.01), (10, 10, 0.99), (3, 6, 0.5), (0, 5, 0.2),
+             (5, 5, 0.2), (1, 1, 0.999), (7, 400, 0.02), (200, 400, 0.5)]
+    k, n, p = (np.array(c, dtype=float) for c in zip(*cases, strict=True))
+    got = S.binomtest_two_sided(k, n, p)
+    ref = [st.binomtest(int(a), int(b), c).pvalue for a, b, c in cases]
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=0)
+    assert np.isnan(S.binomtest_two_sided([3], [2], [0.5])).all()  # k > n
+    assert np.isnan(S.binomtest_two_sided([1], [0], [0.5])).all()  # n = 0
+
+
+def test_seg_sum_is_pandas_groupby_sum():
+    # pandas sums groups with Kahan compensation: _seg_sum must give its bits
+    rng = np.random.default_rng(14)
+    codes = rng.integers(0, 50, 5000)
+    for v in (rng.normal(size=5000) * 1e3, rng.integers(0, 9, 5000).astype(float),
+              np.r_[rng.uniform(size=4990), [np.nan] * 10]):
+        ref = pd.Series(v).groupby(codes).sum().reindex(range(60), fill_value=0.0).to_numpy()
+        np.testing.assert_array_equal(_bits(S._seg_sum(v, codes, 60)), _bits(ref))
+
+
+def test_rank_and_chi2_kernels_edge_cases_match_scipy():
+    # one group, n = 1, every value tied, zero counts in a cell
+    d = pd.DataFrame({"test": ["one"] * 5 + ["n1"] + ["tied"] * 8 + ["zero"] * 12,
+                      "group": ["a"] * 5 + ["a"] + ["a", "b"] * 4 + ["a"] * 6 + ["b"] * 6,
+                      "v": [1, 2, 3, 4, 5, 3] + [2] * 8 + [1, 2, 3, 1, 2, 3, 4, 5, 4, 5, 4, 5],
+                      "y": [0, 1, 0, 1, 0, 1] + [1] * 8 + [1] * 6 + [0] * 6})
+    mwu = S.mwu_by_group(d, ["test"], "group", "v", min_group_n=1).set_index("test")
+    assert (mwu.loc[["one", "n1"], "flags"] == "not_applicable").all()
+    assert mwu.loc["tied", "p_value"] == 1.0  # no variation: no evidence of a difference
+    sub = d[d["test"] == "zero"]
+    ref = st.mannwhitneyu(sub.loc[sub["group"] == "a", "v"], sub.loc[sub["group"] == "b", "v"],
+                          alternative="two-sided", method="asymptotic")
+    assert mwu.loc["zero", "statistic"] == ref.statistic
+    assert mwu.loc["zero", "p_value"] == pytest.approx(ref.pvalue, rel=1e-12)
+    kw = S.kruskal_by_group(d, ["test"], "group", "v", min_group_n=1).set_index("test")
+    assert kw.loc["tied", ["statistic", "p_value", "effect_size"]].tolist() == [0.0, 1.0, 0.0]
+    ref = st.kruskal(sub.loc[sub["group"] == "a", "v"], sub.loc[sub["group"] == "b", "v"])
+    assert kw.loc["zero", "statistic"] == pytest.approx(ref.statistic, rel=1e-12)
+    assert kw.loc["zero", "p_value"] == pytest.approx(ref.pvalue, rel=1e-12)
+    chi = S.chi2_by_group(d, ["test"], "group", "y", min_expected=0).set_index("test")
+    assert chi.loc["one", "dof"] == 0 and chi.loc["one", "groups"] == "a"
+    obs = np.array([[0, 6], [6, 0]])  # the table "zero": two empty cells
+    for corr in (True, False):
+        chi = S.chi2_by_group(d, ["test"], "group", "y", correction=corr, min_expected=0)
+        chi = chi.set_index("test")
+        stat, p, dof, _ = st.chi2_contingency(obs, correction=corr)
+        assert chi.loc["zero", "statistic"] == pytest.approx(stat, rel=1e-12)
+        assert chi.loc["zero", "p_value"] == pytest.approx(p, rel=1e-12) and dof == 1
+
+
+def test_equity_and_survey_quality_do_not_import_scipy_stats():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pandas as pd\n"
+        "from gm_eval.evidence import Evidence\n"
+        "from gm_eval import equity, survey_quality\n"
+        "mech = pd.DataFrame({'mechanism_id': ['m'], 'mechanism_type': ['ogm']})\n"
+        "ws = pd.DataFrame({'mechanism_id': ['m'] * 80, 'gender': ['female', 'male'] * 40,\n"
+        "                   'trust': [1, 2, 3, 4, 5] * 16, 'independent': [2, 3, 3, 4, 5] * 16,\n"
+        "                   'would_use': [1, 2, 4, 4, 5] * 16,\n"
+        "                   'aware': pd.array([True, False, False, True] * 20, dtype='boolean')})\n"
+        "cases = pd.DataFrame({'mechanism_id': ['m'] * 60, 'gender': ['female', 'male'] * 30,\n"
+        "                      'age': pd.array([16, 30, 40] * 20, dtype='Int64')})\n"
+        "wf = pd.DataFrame({'mechanism_id': ['m'], 'headcount': [100], 'female': [40],\n"
+        "                   'aged_15_17': [10]})\n"
+        "ev = Evidence({'mechanisms': mech, 'worker_survey': ws, 'cases': cases, 'workforce': wf},\n"
+        "              pd.Timestamp('2025-01-01'))\n"
+        "d, t = equity.equity_tables(ev)\n"
+        "q = survey_quality.survey_quality(ev)\n"
+        "assert t['p_value'].notna().sum() == 4 and q['cronbach_alpha'].notna().sum() == 2\n"
+        "print('scipy.stats' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -134,6 +134,35 @@ def test_flags_not_covered_and_not_applicable():
     assert f[("C", "identified_to_referred")] == "not_covered"
 
 
+@pytest.mark.parametrize("unit", ["ns", "us"])
+def test_durations_are_floored_days_of_the_datetime_difference(unit):
+    # times of day (which validation would have normalised) and either time unit: the
+    # duration is floor((stop - start) / 1 day) as datetime arithmetic computes it
+    rng = np.random.default_rng(3)
+    n = 400
+    start = AS_OF - pd.to_timedelta(rng.integers(-5 * 24, 90 * 24, n), unit="h")
+    end = start + pd.to_timedelta(rng.integers(0, 60 * 24, n), unit="h")
+    end = end.where(rng.uniform(size=n) > 0.2)
+    start = start.where(rng.uniform(size=n) > 0.05)
+    mech = pd.DataFrame({"mechanism_id": ["A", "B"], "mechanism_type": ["ogm", "ogm"]})
+    cases = pd.DataFrame({
+        "mechanism_id": rng.choice(["A", "B"], n),
+        "received_at": pd.Series(start).astype(f"datetime64[{unit}]"),
+        "closed_at": pd.Series(end).astype(f"datetime64[{unit}]"),
+        "status": np.where(pd.isna(end), "open", "closed"),
+        "category": "other",
+    })
+    d = interval_durations(Evidence({"mechanisms": mech, "cases": cases}, AS_OF + pd.Timedelta(hours=7)))
+    d = d[d["interval"] == "received_to_closed"]
+    observed = end.notna() & (end <= AS_OF)
+    stop = pd.Series(end).where(observed, AS_OF)
+    days = np.floor((stop - pd.Series(start)) / pd.Timedelta(days=1))
+    keep = pd.Series(start).notna() & (pd.Series(start) <= AS_OF) & (days >= 0)
+    assert d["duration"].tolist() == days[keep].tolist()
+    assert d["event"].tolist() == observed[keep].astype(float).tolist()
+    assert d["mechanism_id"].tolist() == cases["mechanism_id"][keep].tolist()
+
+
 def test_mechanisms_only_evidence():
     ev = Evidence({"mechanisms": _fixture().mechanisms}, AS_OF)
     curves, summary = intervals(ev)

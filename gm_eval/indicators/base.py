@@ -4,12 +4,18 @@ Every computation takes a :class:`Context` and returns a DataFrame indexed by
 ``mechanism_id`` with columns ``value`` and ``n`` and, for rates, ``successes``
 (the engine adds Wilson intervals) or ready-made ``ci_low``/``ci_high``.
 Mechanisms absent from the result are reported as not covered.
+
+The context hands out each input column once as a plain numpy array (group
+codes, flags, numbers, nanosecond dates, factorized codes), cached for every
+computation that reads it: the million-row tables are never re-scanned per
+indicator.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -19,6 +25,7 @@ from gm_eval.evidence import Evidence
 
 __all__ = [
     "Context",
+    "Groups",
     "COMPUTATIONS",
     "computes",
     "flag",
@@ -31,6 +38,9 @@ __all__ = [
 
 #: Computation functions keyed by indicator id (filled by :func:`computes`).
 COMPUTATIONS: dict[str, Callable[[Context], pd.DataFrame]] = {}
+
+#: Rows looked at first when testing whether a column holds any value.
+_PROBE_ROWS = 4096
 
 
 def computes(indicator_id: str):
@@ -45,6 +55,46 @@ def computes(indicator_id: str):
     return deco
 
 
+class Groups(tuple):
+    """``(codes, labels)``: the group (mechanism) code of every row and the labels.
+
+    Codes are in ``[0, len(labels))``. When they are sorted (a table grouped by
+    mechanism, as exports usually are), counts are sums over each run of equal
+    codes instead of a ``bincount`` over every row.
+    """
+
+    def __new__(cls, codes: np.ndarray, labels: pd.Index):
+        return super().__new__(cls, (codes, labels))
+
+    @property
+    def codes(self) -> np.ndarray:
+        """Group code of each row."""
+        return self[0]
+
+    @property
+    def labels(self) -> pd.Index:
+        """Group labels."""
+        return self[1]
+
+    @cached_property
+    def runs(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Start of each run of equal codes and its code, or None when the codes are not sorted."""
+        c = self.codes
+        if len(c) == 0 or c[0] < 0 or not bool(np.all(c[1:] >= c[:-1])):
+            return None
+        starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+        return starts, c[starts]
+
+    def count(self, mask: np.ndarray) -> np.ndarray:
+        """Rows where ``mask`` (bool, one per row) is True, per label (int64)."""
+        runs = self.runs
+        if runs is None:
+            return np.bincount(self.codes, weights=mask, minlength=len(self.labels)).astype(np.int64)
+        out = np.zeros(len(self.labels), dtype=np.int64)
+        out[runs[1]] = np.add.reduceat(mask, runs[0], dtype=np.int64)
+        return out
+
+
 @dataclass
 class Context:
     """What computations read: evidence, evaluation date, effective targets.
@@ -54,7 +104,14 @@ class Context:
     evidence : Evidence
         Validated input tables.
     cache : dict
-        Derived frames shared between computations (filled lazily).
+        Derived frames and arrays shared between computations (filled lazily).
+
+    Notes
+    -----
+    The column accessors (:meth:`column`, :meth:`flag`, :meth:`notna`,
+    :meth:`number`, :meth:`nanoseconds`, :meth:`codes`, :meth:`isin`,
+    :meth:`equals`, :meth:`is_false`) take a table name and a column name;
+    a column that was not supplied reads as all missing.
     """
 
     evidence: Evidence
@@ -64,6 +121,11 @@ class Context:
     def as_of(self) -> pd.Timestamp:
         """Evaluation date."""
         return pd.Timestamp(self.evidence.as_of).normalize()
+
+    @property
+    def as_of_ns(self) -> int:
+        """Evaluation date as int64 nanoseconds since 1970."""
+        return int(self.as_of.as_unit("ns").value)
 
     @property
     def mechanisms(self) -> pd.DataFrame:
@@ -80,36 +142,150 @@ class Context:
             self.cache["mechanisms"] = m
         return self.cache["mechanisms"]
 
-    def table(self, name: str) -> pd.DataFrame | None:
-        """Return input table ``name`` or ``None`` when absent or empty.
-
-        ``mechanism_id`` is returned as a categorical over every mechanism id, so
-        that group-wise counts are a ``bincount`` of its codes (fast at a million rows).
-        """
-        if not self.evidence.has(name):
-            return None
-        key = ("table", name)
-        if key not in self.cache:
-            df = self.evidence.tables[name]
-            if name != "mechanisms" and "mechanism_id" in df.columns:
-                from gm_eval.stats import positions_in
-
-                mid = df["mechanism_id"]
-                cats = pd.Index(self.evidence.mechanisms["mechanism_id"].astype("object"))
-                # distinct values first: a million Arrow strings are never made Python objects
-                extra = pd.Index(np.asarray(pd.unique(mid), dtype=object)).difference(cats)
-                cats = cats.append(extra) if len(extra) else cats
-                # every id is among the categories: the codes are the positions in them
-                codes = positions_in(mid, cats)
-                df = df.assign(mechanism_id=pd.Categorical.from_codes(codes, categories=cats))
-            self.cache[key] = df
-        return self.cache[key]
-
-    def derived(self, key: str, fn: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-        """Compute ``fn()`` once per context and reuse it."""
+    def _derive(self, key, fn):
         if key not in self.cache:
             self.cache[key] = fn()
         return self.cache[key]
+
+    def groups(self, name: str) -> Groups:
+        """Mechanism codes of the rows of table ``name`` and their labels.
+
+        The labels are every mechanism id (input order), then ids found only in
+        this table (sorted); every row's code is its id's position, so
+        group-wise counts are a ``bincount`` of the codes.
+        """
+
+        def build():
+            mid = self.evidence.tables[name]["mechanism_id"]
+            codes, uniq = pd.factorize(mid)  # Arrow strings: the distinct ids only become objects
+            uniq = pd.Index(np.asarray(uniq, dtype=object))
+            cats = pd.Index(self.evidence.mechanisms["mechanism_id"].astype("object"))
+            extra = uniq.difference(cats)
+            cats = cats.append(extra) if len(extra) else cats
+            pos = np.append(cats.get_indexer(uniq), -1).astype(np.int64)
+            return Groups(pos[codes], pd.Index(cats, name="mechanism_id"))
+
+        return self._derive(("groups", name), build)
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """Return input table ``name`` or ``None`` when absent or empty.
+
+        ``mechanism_id`` is returned as a categorical over the labels of
+        :meth:`groups` (every mechanism id first).
+        """
+        if not self.evidence.has(name):
+            return None
+
+        def build():
+            df = self.evidence.tables[name]
+            if name != "mechanisms" and "mechanism_id" in df.columns:
+                codes, labels = self.groups(name)
+                df = df.assign(mechanism_id=pd.Categorical.from_codes(codes, categories=labels))
+            return df
+
+        return self._derive(("table", name), build)
+
+    def derived(self, key: str, fn: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """Compute ``fn()`` once per context and reuse it."""
+        return self._derive(key, fn)
+
+    # ------------------------------------------------------------- column accessors
+    def column(self, name: str, col: str) -> pd.Series:
+        """Column ``col`` of table ``name``, or an all-missing float column when not supplied."""
+        df = self.evidence.tables[name]
+        if col in df.columns:
+            return df[col]
+        return pd.Series(np.nan, index=df.index, dtype="float64")
+
+    def supplied(self, name: str, *cols: str) -> bool:
+        """Whether every column is present in table ``name`` with at least one value."""
+        df = self.evidence.tables[name]
+        for c in cols:
+            if c not in df.columns:
+                return False
+            key = ("codes", name, c)
+            if key in self.cache:
+                if not (self.cache[key][0] >= 0).any():
+                    return False
+            elif not bool(df[c].iloc[:_PROBE_ROWS].notna().any()) and not bool(df[c].notna().any()):
+                return False
+        return True
+
+    def flag(self, name: str, col: str) -> np.ndarray:
+        """:func:`flag` of a column: True where true, missing as False."""
+        return self._derive(("flag", name, col), lambda: flag(self.column(name, col)))
+
+    def notna(self, name: str, col: str) -> np.ndarray:
+        """Where the column holds a value."""
+
+        def build():
+            key = ("codes", name, col)
+            if key in self.cache:
+                return self.cache[key][0] >= 0
+            return self.column(name, col).notna().to_numpy(dtype=bool)
+
+        return self._derive(("notna", name, col), build)
+
+    def is_false(self, name: str, col: str) -> np.ndarray:
+        """Where the column equals False (missing is not False)."""
+
+        def build():
+            s = self.column(name, col)
+            if isinstance(s.dtype, pd.BooleanDtype) or s.dtype == bool:
+                return ~s.to_numpy(dtype=bool, na_value=True)
+            return (s == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712
+
+        return self._derive(("false", name, col), build)
+
+    def number(self, name: str, col: str) -> np.ndarray:
+        """The column as float64, NaN where missing (or not a number)."""
+
+        def build():
+            s = self.column(name, col)
+            if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+                return s.to_numpy(dtype="float64", na_value=np.nan)
+            return pd.to_numeric(s, errors="coerce").astype("float64").to_numpy(na_value=np.nan)
+
+        return self._derive(("number", name, col), build)
+
+    def nanoseconds(self, name: str, col: str) -> tuple[np.ndarray, np.ndarray]:
+        """Dates as int64 nanoseconds and the missing mask (:func:`gm_eval.stats._nanoseconds`)."""
+        from gm_eval.stats import _nanoseconds
+
+        return self._derive(("ns", name, col), lambda: _nanoseconds(self.column(name, col)))
+
+    def codes(self, name: str, col: str) -> tuple[np.ndarray, np.ndarray]:
+        """``pandas.factorize`` of the column: codes (-1 where missing) and distinct values."""
+
+        def build():
+            codes, uniq = pd.factorize(self.column(name, col))
+            return codes.astype(np.int64, copy=False), np.asarray(uniq, dtype=object)
+
+        return self._derive(("codes", name, col), build)
+
+    def isin(self, name: str, col: str, values: tuple) -> np.ndarray:
+        """Where the column is one of ``values`` (missing is False), from its codes."""
+
+        def build():
+            codes, uniq = self.codes(name, col)
+            wanted = set(values)
+            hit = np.array([u in wanted for u in uniq] + [False], dtype=bool)
+            return hit[codes]
+
+        return self._derive(("isin", name, col, tuple(values)), build)
+
+    def equals(self, name: str, col: str, value) -> np.ndarray:
+        """Where the column equals ``value`` (missing is False)."""
+
+        def build():
+            if ("codes", name, col) in self.cache:
+                return self.isin(name, col, (value,))
+            s = self.column(name, col)
+            if s.dtype == object:  # one comparison per row, no hashing
+                return np.asarray(s.to_numpy() == value, dtype=bool)
+            return flag(s == value)
+
+        return self._derive(("equals", name, col, value), build)
 
 
 def flag(values) -> np.ndarray:
@@ -128,7 +304,12 @@ def flag(values) -> np.ndarray:
 
 
 def group_codes(mechanism_id) -> tuple[np.ndarray, pd.Index]:
-    """Integer codes (-1 for missing) and labels of a mechanism id column."""
+    """Integer codes (-1 for missing) and labels of a mechanism id column.
+
+    A ``(codes, labels)`` pair (:meth:`Context.groups`) is returned as it is.
+    """
+    if isinstance(mechanism_id, tuple):
+        return mechanism_id
     s = mechanism_id if isinstance(mechanism_id, pd.Series) else pd.Series(mechanism_id)
     if isinstance(s.dtype, pd.CategoricalDtype):
         return s.cat.codes.to_numpy().astype(np.int64), pd.Index(s.cat.categories, name="mechanism_id")
@@ -141,8 +322,9 @@ def share(mechanism_id, success, eligible=None) -> pd.DataFrame:
 
     Parameters
     ----------
-    mechanism_id : Series
-        Group of each row (categorical ids are counted without factorizing).
+    mechanism_id : Series or tuple
+        Group of each row (categorical ids are counted without factorizing), or
+        the ``(codes, labels)`` of :meth:`Context.groups`.
     success : array-like of bool
         Numerator condition (missing is False).
     eligible : array-like of bool, optional
@@ -153,12 +335,17 @@ def share(mechanism_id, success, eligible=None) -> pd.DataFrame:
     DataFrame
         Indexed by mechanism_id: ``successes``, ``n``, ``value`` (NaN when n = 0).
     """
+    groups = mechanism_id if isinstance(mechanism_id, Groups) else None
     codes, labels = group_codes(mechanism_id)
     elig = np.ones(len(codes), dtype=bool) if eligible is None else flag(eligible)
-    elig = elig & (codes >= 0)
+    if groups is None:
+        if len(codes) and codes.min() < 0:
+            elig = elig & (codes >= 0)
+            codes = np.maximum(codes, 0)
+        groups = Groups(codes, labels)
     succ = flag(success) & elig
-    n = np.bincount(codes[elig], minlength=len(labels))
-    k = np.bincount(codes[succ], minlength=len(labels))
+    n = groups.count(elig)
+    k = groups.count(succ)
     with np.errstate(invalid="ignore", divide="ignore"):
         value = np.where(n > 0, k / np.maximum(n, 1), np.nan)
     return pd.DataFrame({"successes": k, "n": n, "value": value}, index=labels)
@@ -172,26 +359,37 @@ def wilson(successes, n, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
 
 
-def days_between(start: pd.Series, end: pd.Series) -> np.ndarray:
-    """Whole days from ``start`` to ``end`` as float (NaN where either is missing)."""
-    d = (pd.to_datetime(end) - pd.to_datetime(start)).dt.days
-    return d.astype("float64").to_numpy()
+def days_between(start, end) -> np.ndarray:
+    """Whole days from ``start`` to ``end`` as float (NaN where either is missing).
+
+    ``start`` and ``end`` are date columns or :meth:`Context.nanoseconds` pairs;
+    the days are floored, as ``(end - start).dt.days``.
+    """
+    from gm_eval.stats import _DAY_NS, _nanoseconds
+
+    s, s_na = start if isinstance(start, tuple) else _nanoseconds(start)
+    e, e_na = end if isinstance(end, tuple) else _nanoseconds(end)
+    with np.errstate(over="ignore"):
+        d = ((e - s) // _DAY_NS).astype("float64")
+    d[s_na | e_na] = np.nan
+    return d
 
 
 def km_summary(group, duration, event, targets=None) -> pd.DataFrame:
     """Kaplan-Meier median and share with the event by a target time, per group.
 
-    A thin layer over :func:`gm_eval.stats.km_by_group` (the project's one
-    Kaplan-Meier implementation, identical to statsmodels ``SurvfuncRight``):
-    the median is the first event time with S(t) < 0.5, empty when S never
-    drops below 0.5; ``within_target`` = 1 - S(target), empty when the target
-    lies beyond the last observed time and S has not reached 0. Its interval is
-    the pointwise log-log 95% interval of S at the last event time <= target.
+    Computed by :func:`gm_eval.stats.km_by_group`'s product-limit core (the
+    project's one Kaplan-Meier implementation, identical to statsmodels
+    ``SurvfuncRight``): the median is the first event time with S(t) < 0.5,
+    empty when S never drops below 0.5; ``within_target`` = 1 - S(target),
+    empty when the target lies beyond the last observed time and S has not
+    reached 0. Its interval is the pointwise log-log 95% interval of S at the
+    last event time <= target where that interval is defined.
 
     Parameters
     ----------
-    group : array-like
-        Group (mechanism) of each subject.
+    group : array-like or tuple
+        Group (mechanism) of each subject, or ``(codes, labels)``.
     duration : array-like of float
         Days to event or censoring; NaN rows are dropped.
     event : array-like of bool
@@ -202,32 +400,42 @@ def km_summary(group, duration, event, targets=None) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Indexed by group: ``n, events, median`` and, with ``targets``,
-        ``within_target, ci_low, ci_high``.
+        Indexed by group (those with at least one subject): ``n, events, median``
+        and, with ``targets``, ``within_target, ci_low, ci_high``.
     """
-    from gm_eval.stats import km_by_group
+    from gm_eval.stats import _km_arrays, _last_in_group
 
     codes, labels = group_codes(group)
-    df = pd.DataFrame(
-        {"group": codes, "duration": np.asarray(duration, dtype=float),
-         "event": flag(event).astype(np.int8)}
-    )
-    df = df[codes >= 0]
+    dur = np.asarray(duration, dtype=float)
+    ev = flag(event)
+    sel = codes >= 0
+    present = np.bincount(codes[sel], minlength=len(labels)) > 0
+    keep = sel & np.isfinite(dur)
+    tgt = None
     if targets is not None:
-        targets = np.asarray(targets, dtype=float)[codes >= 0]
-    curves, summary = km_by_group(df, "group", probs=(0.5,), targets=targets)
-    curves["group"] = labels[curves["group"].to_numpy()]
-    summary["group"] = labels[summary["group"].to_numpy()]
-    out = summary.set_index("group")[["n", "events", "q50"]].rename(columns={"q50": "median"})
+        tgt_all = np.asarray(targets, dtype=float)
+        tgt = np.full(len(labels), np.nan)
+        tgt[codes[keep]] = tgt_all[keep]  # constant within group: any row will do
+    curve, summ = _km_arrays(codes[keep], dur[keep], ev[keep], len(labels), probs=(0.5,), tgt=tgt)
+    idx = pd.Index(labels[present], name="group")
+    out = pd.DataFrame(
+        {"n": summ["n"][present], "events": summ["events"][present], "median": summ["q50"][present]},
+        index=idx,
+    )
     if targets is None:
         return out
-    out["within_target"] = summary.set_index("group")["within_target"]
-    tg = summary.set_index("group")["target"]
-    c = curves.merge(tg.rename("_target"), left_on="group", right_index=True)
-    c = c[c["t"] <= c["_target"]].groupby("group", sort=False)[["ci_low", "ci_high"]].last()
-    # interval of 1 - S: flip the bounds of S
-    out["ci_low"] = 1 - c["ci_high"].reindex(out.index)
-    out["ci_high"] = 1 - c["ci_low"].reindex(out.index)
-    undefined = out["within_target"].isna()
-    out.loc[undefined, ["ci_low", "ci_high"]] = np.nan
+    within = summ["within_target"]
+    # the band of S at the last time <= target where it is defined, flipped for 1 - S
+    ug, t = curve["group"], curve["t"]
+    before = t <= tgt[ug]
+    c_low = np.full(len(labels), np.nan)
+    c_high = np.full(len(labels), np.nan)
+    gg, li = _last_in_group(ug, before & ~np.isnan(curve["ci_low"]))
+    c_low[gg] = curve["ci_low"][li]
+    gg, li = _last_in_group(ug, before & ~np.isnan(curve["ci_high"]))
+    c_high[gg] = curve["ci_high"][li]
+    undefined = np.isnan(within)
+    out["within_target"] = within[present]
+    out["ci_low"] = np.where(undefined, np.nan, 1 - c_high)[present]
+    out["ci_high"] = np.where(undefined, np.nan, 1 - c_low)[present]
     return out

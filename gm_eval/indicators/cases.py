@@ -1,4 +1,9 @@
-"""Indicators computed from the case log (``cases``, with ``workforce`` denominators)."""
+"""Indicators computed from the case log (``cases``, with ``workforce`` denominators).
+
+The computations read the case columns through the :class:`~gm_eval.indicators.base.Context`
+accessors, so each million-row column is converted (factorized, flagged, turned
+into nanoseconds) once for all indicators.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import pandas as pd
 
 from gm_eval.indicators.base import (
     Context,
+    Groups,
     computes,
     days_between,
     flag,
@@ -24,6 +30,7 @@ CHILD_REFERRALS = ("child_protection", "law_enforcement", "social_services")
 #: Parity ratios compare only groups with at least this many observations.
 PARITY_MIN_GROUP_N = 5
 REPEAT_WINDOW_DAYS = 365
+_GENDERS_KNOWN = ("female", "male", "other")
 
 
 def col(df: pd.DataFrame, name: str) -> pd.Series:
@@ -50,75 +57,83 @@ def supplied(df: pd.DataFrame, *columns: str) -> bool:
     return all(c in df.columns and bool(df[c].notna().any()) for c in columns)
 
 
-def _cases(ctx: Context) -> pd.DataFrame | None:
-    return ctx.table("cases")
+_C = "cases"
+
+
+def _g(ctx: Context):
+    """Mechanism codes and labels of the cases."""
+    return ctx.groups(_C)
 
 
 def _closed(ctx: Context) -> np.ndarray:
-    """Cases with status closed (cached per context)."""
-    return ctx.derived(
-        "cases.closed", lambda: flag(col(_cases(ctx), "status").to_numpy(dtype=object) == "closed")
-    )
+    """Cases with status closed."""
+    return ctx.equals(_C, "status", "closed")
 
 
 def _age(ctx: Context) -> np.ndarray:
-    """Case ages as float (NaN when unknown), cached."""
-    return ctx.derived(
-        "cases.age",
-        lambda: pd.to_numeric(col(_cases(ctx), "age"), errors="coerce")
-        .astype("float64")
-        .to_numpy(na_value=np.nan),
-    )
+    """Case ages as float (NaN when unknown)."""
+    return ctx.number(_C, "age")
 
 
-def _outcome_in(ctx: Context, values: tuple[str, ...]) -> np.ndarray:
-    return ctx.derived(
-        f"cases.outcome.{values}",
-        lambda: flag(col(_cases(ctx), "outcome").isin(values).to_numpy()),
-    )
-
-
-def _gender_fm(ctx: Context) -> np.ndarray:
-    """Gender when female or male, else None (cached)."""
+def _target(ctx: Context, column: str) -> np.ndarray:
+    """The mechanism's effective target (``target_ack_days`` ...) of each case, NaN for unknown ids."""
 
     def build():
-        g = col(_cases(ctx), "gender").to_numpy(dtype=object)
-        return np.where((g == "female") | (g == "male"), g, None)
+        codes, labels = _g(ctx)
+        m = ctx.mechanisms
+        per_label = m[column].astype("float64").to_numpy()
+        pos = pd.Index(m["mechanism_id"].astype(object)).get_indexer(labels)
+        by_label = np.append(np.where(pos >= 0, per_label[pos], np.nan), np.nan)
+        return by_label[codes]
 
-    return ctx.derived("cases.gender_fm", build)
+    return ctx.derived(f"cases.target.{column}", build)
 
 
 # ------------------------------------------------------------------ legitimate
 @computes("legitimate.satisfaction_rate")
 def satisfaction_rate(ctx: Context):
-    c = _cases(ctx)
-    sat = col(c, "satisfaction")
-    return share(c["mechanism_id"], sat >= 4, sat.notna())
+    sat = ctx.number(_C, "satisfaction")
+    return share(_g(ctx), sat >= 4, ctx.notna(_C, "satisfaction"))
 
 
 # ------------------------------------------------------------------ accessible
 @computes("accessible.anonymous_share")
 def anonymous_share(ctx: Context):
-    c = _cases(ctx)
-    if not supplied(c, "anonymous"):
+    if not ctx.supplied(_C, "anonymous"):
         return None
-    return share(c["mechanism_id"], col(c, "anonymous"))
+    return share(_g(ctx), ctx.flag(_C, "anonymous"))
 
 
 def _representation(ctx: Context, case_mask, known_mask, wf_col: str) -> pd.DataFrame | None:
-    c = _cases(ctx)
-    wf = ctx.table("workforce")
-    if wf is None or wf_col not in wf.columns:
+    if not ctx.evidence.has("workforce") or wf_col not in ctx.evidence.tables["workforce"].columns:
         return None
-    s = share(c["mechanism_id"], case_mask, known_mask)
-    w = wf.groupby("mechanism_id", sort=False).agg(
-        num=(wf_col, lambda x: x.sum(min_count=1)), den=("headcount", "sum")
-    )
-    w = w[(w["den"] > 0) & w["num"].notna() & (w["num"] > 0)]
-    wshare = (w["num"].astype(float) / w["den"].astype(float)).rename("wshare")
+    s = share(_g(ctx), case_mask, known_mask)
+    wshare = _workforce_share(ctx, wf_col)
     s = s.join(wshare, how="inner")
     s["value"] = s["value"] / s["wshare"]
     return s[["value", "n"]]
+
+
+def _workforce_share(ctx: Context, wf_col: str) -> pd.Series:
+    """Per mechanism: sum of ``wf_col`` / sum of ``headcount`` (where both are > 0)."""
+    wf = ctx.evidence.tables["workforce"]
+    integer = all(pd.api.types.is_integer_dtype(wf[c].dtype) for c in (wf_col, "headcount"))
+    if not integer:  # sums of floats: pandas' own (compensated) summation
+        w = ctx.table("workforce").groupby("mechanism_id", sort=False).agg(
+            num=(wf_col, lambda x: x.sum(min_count=1)), den=("headcount", "sum")
+        )
+        w = w[(w["den"] > 0) & w["num"].notna() & (w["num"] > 0)]
+        return (w["num"].astype(float) / w["den"].astype(float)).rename("wshare")
+    # whole numbers: exact sums by bincount
+    codes, labels = ctx.groups("workforce")
+    num_v = ctx.number("workforce", wf_col)
+    den_v = ctx.number("workforce", "headcount")
+    rows = np.bincount(codes, minlength=len(labels))
+    has_num = np.bincount(codes, weights=~np.isnan(num_v), minlength=len(labels)) > 0
+    num = np.bincount(codes, weights=np.nan_to_num(num_v), minlength=len(labels))
+    den = np.bincount(codes, weights=np.nan_to_num(den_v), minlength=len(labels))
+    ok = (rows > 0) & (den > 0) & has_num & (num > 0)
+    return pd.Series(num[ok] / den[ok], index=labels[ok], name="wshare")
 
 
 @computes("accessible.young_worker_representation_ratio")
@@ -129,74 +144,84 @@ def young_worker_representation_ratio(ctx: Context):
 
 @computes("accessible.female_representation_ratio")
 def female_representation_ratio(ctx: Context):
-    c = _cases(ctx)
-    g = col(c, "gender")
-    return _representation(ctx, g == "female", g.isin(["female", "male", "other"]), "female")
+    return _representation(
+        ctx, ctx.isin(_C, "gender", ("female",)), ctx.isin(_C, "gender", _GENDERS_KNOWN), "female"
+    )
 
 
 @computes("accessible.channel_diversity")
 def channel_diversity(ctx: Context):
-    c = _cases(ctx)
-    ch = col(c, "channel")
-    known = c.loc[ch.notna().to_numpy(), ["mechanism_id"]].assign(channel=ch[ch.notna()])
-    if known.empty:
+    ch, uniq = ctx.codes(_C, "channel")
+    known = ch >= 0
+    if not known.any():
         return None
-    counts = known.groupby(["mechanism_id", "channel"], sort=False).size()
-    n = counts.groupby(level=0, sort=False).transform("sum")
+    codes, labels = _g(ctx)
+    # (mechanism, channel) pairs in order of first appearance, as groupby(sort=False) orders them
+    pair, pairs = pd.factorize(codes[known] * len(uniq) + ch[known])
+    counts = pd.Series(np.bincount(pair, minlength=len(pairs)))
+    mech = labels[np.asarray(pairs) // len(uniq)]
+    by_mech = counts.groupby(mech, sort=False)
+    n = by_mech.transform("sum")
     p2 = (counts / n) ** 2
-    out = pd.DataFrame({"value": 1 - p2.groupby(level=0, sort=False).sum()})
-    out["n"] = counts.groupby(level=0, sort=False).sum()
+    out = pd.DataFrame({"value": 1 - p2.groupby(mech, sort=False).sum()})
+    out["n"] = by_mech.sum()
     return out
 
 
 @computes("accessible.child_filed_share")
 def child_filed_share(ctx: Context):
-    c = _cases(ctx)
-    if not supplied(c, "complainant_type"):
+    if not ctx.supplied(_C, "complainant_type"):
         return None
-    age = _age(ctx)
-    return share(c["mechanism_id"], col(c, "complainant_type") == "child", age < 18)
+    return share(_g(ctx), ctx.equals(_C, "complainant_type", "child"), _age(ctx) < 18)
 
 
 # ----------------------------------------------------------------- predictable
 @computes("predictable.ack_within_target_rate")
 def ack_within_target_rate(ctx: Context):
-    c = _cases(ctx)
-    if not supplied(c, "acknowledged_at"):
+    if not ctx.supplied(_C, "acknowledged_at"):
         return None
-    target = c["mechanism_id"].map(ctx.mechanisms.set_index("mechanism_id")["target_ack_days"])
-    target = target.astype("float64").to_numpy()
-    age_days = days_between(c["received_at"], pd.Series(ctx.as_of, index=c.index))
+    target = _target(ctx, "target_ack_days")
+    received = ctx.nanoseconds(_C, "received_at")
+    age_days = days_between(received, (np.full(1, ctx.as_of_ns), np.zeros(1, dtype=bool)))
     eligible = age_days >= target
-    took = days_between(c["received_at"], col(c, "acknowledged_at"))
+    took = days_between(received, ctx.nanoseconds(_C, "acknowledged_at"))
     within = np.nan_to_num(took, nan=np.inf) <= target
-    return share(c["mechanism_id"], within, eligible)
+    return share(_g(ctx), within, eligible)
 
 
-def _km_inputs(start, end, censor_at, as_of):
-    """Durations and event flags: event when ``end`` is set (and not after as_of)."""
-    as_of_s = pd.Series(as_of, index=start.index)
-    end = pd.to_datetime(end)
-    event = (end.notna() & (end <= as_of)).to_numpy()
-    stop = end.where(event, censor_at.where(censor_at <= as_of, as_of_s))
-    return days_between(start, stop), event
+def _km_inputs(ctx: Context, rows, end_col: str, censor_col: str | None):
+    """Durations and event flags of ``rows``: event when ``end_col`` is set (and not after as_of).
+
+    Without an event the case is censored at ``censor_col`` when that date is set
+    and not after as_of, else at as_of.
+    """
+    asof = ctx.as_of_ns
+    s, s_na = ctx.nanoseconds(_C, "received_at")
+    e, e_na = ctx.nanoseconds(_C, end_col)
+    if rows is not None:
+        s, s_na, e, e_na = s[rows], s_na[rows], e[rows], e_na[rows]
+    event = ~e_na & (e <= asof)
+    if censor_col is None:
+        stop = np.where(event, e, asof)
+    else:
+        c, c_na = ctx.nanoseconds(_C, censor_col)
+        if rows is not None:
+            c, c_na = c[rows], c_na[rows]
+        stop = np.where(event, e, np.where(~c_na & (c <= asof), c, asof))
+    return days_between((s, s_na), (stop, np.zeros(len(stop), dtype=bool))), event
 
 
 def _close_km(ctx: Context) -> pd.DataFrame:
     def build():
-        c = _cases(ctx)
-        dur, ev = _km_inputs(
-            c["received_at"], col(c, "closed_at"), pd.Series(pd.NaT, index=c.index), ctx.as_of
-        )
-        target = c["mechanism_id"].map(ctx.mechanisms.set_index("mechanism_id")["target_close_days"])
-        return km_summary(c["mechanism_id"], dur, ev, targets=target.astype("float64").to_numpy())
+        dur, ev = _km_inputs(ctx, None, "closed_at", None)
+        return km_summary(_g(ctx), dur, ev, targets=_target(ctx, "target_close_days"))
 
     return ctx.derived("km.received_to_closed", build)
 
 
 @computes("predictable.median_days_to_close")
 def median_days_to_close(ctx: Context):
-    if not supplied(_cases(ctx), "closed_at"):
+    if not ctx.supplied(_C, "closed_at"):
         return None
     km = _close_km(ctx)
     return pd.DataFrame({"value": km["median"], "n": km["n"]})
@@ -204,7 +229,7 @@ def median_days_to_close(ctx: Context):
 
 @computes("predictable.closed_within_target_rate")
 def closed_within_target_rate(ctx: Context):
-    if not supplied(_cases(ctx), "closed_at"):
+    if not ctx.supplied(_C, "closed_at"):
         return None
     km = _close_km(ctx)
     return pd.DataFrame(
@@ -214,44 +239,38 @@ def closed_within_target_rate(ctx: Context):
 
 @computes("predictable.remedy_on_time_rate")
 def remedy_on_time_rate(ctx: Context):
-    c = _cases(ctx)
-    due = pd.to_datetime(col(c, "remedy_due_at"))
-    done = pd.to_datetime(col(c, "remedy_completed_at"))
-    eligible = (due <= ctx.as_of).fillna(False)
-    return share(c["mechanism_id"], (done <= due).fillna(False), eligible)
+    due, due_na = ctx.nanoseconds(_C, "remedy_due_at")
+    done, done_na = ctx.nanoseconds(_C, "remedy_completed_at")
+    eligible = ~due_na & (due <= ctx.as_of_ns)
+    return share(_g(ctx), ~done_na & ~due_na & (done <= due), eligible)
 
 
 def _km_median(ctx: Context, mask, end_col: str) -> pd.DataFrame | None:
-    c = _cases(ctx)
-    sub = c[flag(mask)]
-    if sub.empty or not supplied(c, end_col):
+    rows = flag(mask)
+    if not rows.any() or not ctx.supplied(_C, end_col):
         return None
-    dur, ev = _km_inputs(
-        sub["received_at"], col(sub, end_col), pd.to_datetime(col(sub, "closed_at")), ctx.as_of
-    )
-    km = km_summary(sub["mechanism_id"], dur, ev)
+    dur, ev = _km_inputs(ctx, rows, end_col, "closed_at")
+    codes, labels = _g(ctx)
+    km = km_summary((codes[rows], labels), dur, ev)
     return pd.DataFrame({"value": km["median"], "n": km["n"]})
 
 
 @computes("predictable.median_days_to_referral")
 def median_days_to_referral(ctx: Context):
-    c = _cases(ctx)
-    r = col(c, "referred_to")
-    return _km_median(ctx, r.notna() & (r != "none"), "referred_at")
+    none = ctx.isin(_C, "referred_to", ("none",))  # factorizes: notna from the codes
+    referred = ctx.notna(_C, "referred_to") & ~none
+    return _km_median(ctx, referred, "referred_at")
 
 
 @computes("predictable.median_days_to_removal")
 def median_days_to_removal(ctx: Context):
-    c = _cases(ctx)
-    return _km_median(ctx, col(c, "assessed_at").notna(), "removed_at")
+    return _km_median(ctx, ~ctx.nanoseconds(_C, "assessed_at")[1], "removed_at")
 
 
 # ------------------------------------------------------------------- equitable
 @computes("equitable.advice_rate")
 def advice_rate(ctx: Context):
-    c = _cases(ctx)
-    a = col(c, "advice_provided")
-    return share(c["mechanism_id"], a, _closed(ctx) & a.notna().to_numpy())
+    return share(_g(ctx), ctx.flag(_C, "advice_provided"), _closed(ctx) & ctx.notna(_C, "advice_provided"))
 
 
 def parity(mechanism_id, group, success, eligible, min_group_n: int = PARITY_MIN_GROUP_N):
@@ -261,23 +280,51 @@ def parity(mechanism_id, group, success, eligible, min_group_n: int = PARITY_MIN
     with fewer than two groups left gets no row. When every group's rate is 0 the
     ratio is 1 (no disparity).
 
+    Parameters
+    ----------
+    mechanism_id : Series or tuple
+        Mechanism of each row, or ``(codes, labels)``.
+    group : array-like
+        Group label of each row (missing: the row is left out).
+    success, eligible : array-like of bool
+        The rate's numerator and denominator conditions.
+    min_group_n : int
+        Smallest group compared.
+
     Returns
     -------
     DataFrame
         Indexed by mechanism_id: ``value``, ``n`` (rows in the compared groups).
     """
-    codes, labels = group_codes(mechanism_id)
     gcodes, guniq = pd.factorize(np.asarray(group, dtype=object))
+    return _parity(group_codes(mechanism_id), gcodes, len(guniq), success, eligible, min_group_n)
+
+
+def _parity(groups, gcodes: np.ndarray, n_groups: int, success, eligible,
+            min_group_n: int = PARITY_MIN_GROUP_N) -> pd.DataFrame:
+    """:func:`parity` with the groups already coded (``gcodes`` in ``[0, n_groups)``, -1 missing).
+
+    The ratio does not depend on how the groups are numbered (a minimum and a
+    maximum of rates, a sum of counts).
+    """
+    codes, labels = groups
     ok = flag(eligible) & (codes >= 0) & (gcodes >= 0)
-    n_g, n_m = max(len(guniq), 1), len(labels)
-    key = codes * n_g + gcodes
-    size = np.bincount(key[ok], minlength=n_m * n_g).reshape(n_m, n_g)
-    succ = np.bincount(key[ok & flag(success)], minlength=n_m * n_g).reshape(n_m, n_g)
+    n_g, n_m = max(n_groups, 1), len(labels)
+    if isinstance(groups, Groups) and groups.runs is not None:  # sums over runs, group by group
+        hit = ok & flag(success)
+        in_g = [gcodes == j for j in range(n_g)]
+        size = np.stack([groups.count(ok & m) for m in in_g], axis=1)
+        succ = np.stack([groups.count(hit & m) for m in in_g], axis=1)
+    else:
+        key = np.maximum(codes, 0) * n_g + np.maximum(gcodes, 0)
+        size = np.bincount(key, weights=ok, minlength=n_m * n_g).astype(np.int64).reshape(n_m, n_g)
+        succ = np.bincount(key, weights=ok & flag(success), minlength=n_m * n_g)
+        succ = succ.astype(np.int64).reshape(n_m, n_g)
     valid = size >= min_group_n
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(valid, succ / np.maximum(size, 1), np.nan)
-    groups = valid.sum(axis=1)
-    keep = groups >= 2
+    groups_left = valid.sum(axis=1)
+    keep = groups_left >= 2
     lo = np.nanmin(np.where(keep[:, None], rate, 0.0), axis=1)
     hi = np.nanmax(np.where(keep[:, None], rate, 0.0), axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -287,160 +334,238 @@ def parity(mechanism_id, group, success, eligible, min_group_n: int = PARITY_MIN
 
 
 def _remedy_eligible(ctx: Context) -> np.ndarray:
-    return _closed(ctx) & _outcome_in(ctx, REMEDY_ELIGIBLE)
+    return ctx.derived(
+        "cases.remedy_eligible", lambda: _closed(ctx) & ctx.isin(_C, "outcome", REMEDY_ELIGIBLE)
+    )
 
 
-@computes("equitable.outcome_parity_gender")
-def outcome_parity_gender(ctx: Context):
-    c = _cases(ctx)
-    g = _gender_fm(ctx)
-    return parity(c["mechanism_id"], g, _outcome_in(ctx, REMEDIED), _remedy_eligible(ctx))
+def _remedied(ctx: Context) -> np.ndarray:
+    return ctx.isin(_C, "outcome", REMEDIED)
 
 
-@computes("equitable.outcome_parity_age")
-def outcome_parity_age(ctx: Context):
-    c = _cases(ctx)
-    return parity(c["mechanism_id"], _age_bands(ctx), _outcome_in(ctx, REMEDIED), _remedy_eligible(ctx))
+def _gender_fm(ctx: Context) -> tuple[np.ndarray, int]:
+    """Gender codes: female 0, male 1, anything else -1."""
+
+    def build():
+        codes, uniq = ctx.codes(_C, "gender")
+        lookup = np.array([{"female": 0, "male": 1}.get(u, -1) for u in uniq] + [-1], dtype=np.int64)
+        return lookup[codes], 2
+
+    return ctx.derived("cases.gender_fm", build)
 
 
-@computes("equitable.informed_parity_gender")
-def informed_parity_gender(ctx: Context):
-    c = _cases(ctx)
-    g = _gender_fm(ctx)
-    inf = col(c, "complainant_informed")
-    anon = col(c, "anonymous")
-    elig = _closed(ctx) & (anon == False).fillna(False).to_numpy() & inf.notna().to_numpy()  # noqa: E712
-    return parity(c["mechanism_id"], g, inf, elig)
-
-
-def _age_bands(ctx: Context) -> np.ndarray:
-    """Age bands under_15, 15_17, 18_plus (None when the age is unknown), cached."""
+def _age_bands(ctx: Context) -> tuple[np.ndarray, int]:
+    """Age band codes under_15 0, 15_17 1, 18_plus 2 (-1 when the age is unknown)."""
 
     def build():
         a = _age(ctx)
-        band = np.select([a < 15, a < 18, a >= 18], ["under_15", "15_17", "18_plus"], "")
-        return np.where(band == "", None, band).astype(object)
+        return np.select([a < 15, a < 18, a >= 18], [0, 1, 2], -1).astype(np.int64), 3
 
     return ctx.derived("cases.age_band", build)
 
 
+def _informed_eligible(ctx: Context) -> np.ndarray:
+    """Closed, not anonymous, whether the complainant was informed recorded."""
+    return ctx.derived(
+        "cases.informed_eligible",
+        lambda: _closed(ctx) & ctx.is_false(_C, "anonymous") & ctx.notna(_C, "complainant_informed"),
+    )
+
+
+@computes("equitable.outcome_parity_gender")
+def outcome_parity_gender(ctx: Context):
+    return _parity(_g(ctx), *_gender_fm(ctx), _remedied(ctx), _remedy_eligible(ctx))
+
+
+@computes("equitable.outcome_parity_age")
+def outcome_parity_age(ctx: Context):
+    return _parity(_g(ctx), *_age_bands(ctx), _remedied(ctx), _remedy_eligible(ctx))
+
+
+@computes("equitable.informed_parity_gender")
+def informed_parity_gender(ctx: Context):
+    return _parity(_g(ctx), *_gender_fm(ctx), ctx.flag(_C, "complainant_informed"), _informed_eligible(ctx))
+
+
 @computes("equitable.informed_parity_age")
 def informed_parity_age(ctx: Context):
-    c = _cases(ctx)
-    inf = col(c, "complainant_informed")
-    anon = col(c, "anonymous")
-    elig = _closed(ctx) & (anon == False).fillna(False).to_numpy() & inf.notna().to_numpy()  # noqa: E712
-    return parity(c["mechanism_id"], _age_bands(ctx), inf, elig)
+    return _parity(_g(ctx), *_age_bands(ctx), ctx.flag(_C, "complainant_informed"), _informed_eligible(ctx))
 
 
 # ----------------------------------------------------------------- transparent
 @computes("transparent.informed_rate")
 def informed_rate(ctx: Context):
-    c = _cases(ctx)
-    inf = col(c, "complainant_informed")
-    anon = col(c, "anonymous")
-    elig = _closed(ctx) & (anon == False).fillna(False).to_numpy() & inf.notna().to_numpy()  # noqa: E712
-    return share(c["mechanism_id"], inf, elig)
+    return share(_g(ctx), ctx.flag(_C, "complainant_informed"), _informed_eligible(ctx))
 
 
 # ----------------------------------------------------------- rights_compatible
 @computes("rights_compatible.child_referral_rate")
 def child_referral_rate(ctx: Context):
-    c = _cases(ctx)
-    age = _age(ctx)
-    elig = (age < 18) & c["category"].isin(CHILD_CATEGORIES).to_numpy()
-    if not supplied(c, "referred_to"):
+    if not ctx.supplied(_C, "referred_to"):
         return None
-    return share(c["mechanism_id"], col(c, "referred_to").isin(CHILD_REFERRALS), elig)
+    elig = (_age(ctx) < 18) & ctx.isin(_C, "category", CHILD_CATEGORIES)
+    return share(_g(ctx), ctx.isin(_C, "referred_to", CHILD_REFERRALS), elig)
 
 
 @computes("rights_compatible.retaliation_rate")
 def retaliation_rate(ctx: Context):
-    c = _cases(ctx)
-    r = col(c, "retaliation_reported")
-    return share(c["mechanism_id"], r, r.notna())
+    return share(_g(ctx), ctx.flag(_C, "retaliation_reported"), ctx.notna(_C, "retaliation_reported"))
 
 
 @computes("rights_compatible.remedy_rate")
 def remedy_rate(ctx: Context):
-    c = _cases(ctx)
-    return share(c["mechanism_id"], _outcome_in(ctx, REMEDIED), _remedy_eligible(ctx))
+    return share(_g(ctx), _remedied(ctx), _remedy_eligible(ctx))
 
 
 # --------------------------------------------------------- continuous_learning
-def _day_numbers(values) -> np.ndarray:
-    """Dates as whole days since 1970 (float, NaN when missing)."""
-    d = pd.to_datetime(values).to_numpy(dtype="datetime64[ns]")
-    out = d.astype("datetime64[D]").astype("int64").astype(float)
-    out[np.isnat(d)] = np.nan
-    return out
-
-
 def repeat_flags(cases: pd.DataFrame, window_days: int = REPEAT_WINDOW_DAYS) -> np.ndarray:
     """Whether another case of the same mechanism, site and category closed in the window.
 
     The window is ``received_at - window_days <= closed_at < received_at``; a missing
     ``site_id`` is treated as one site. Vectorised: every (mechanism, site,
-    category, day) becomes one sortable integer, and each case looks up the latest
-    closure before it with :func:`numpy.searchsorted`.
+    category) becomes one integer key, and the closures and receipts are sorted
+    together by (key, day) so that each case finds the latest closure before it.
 
     Returns
     -------
     numpy.ndarray of bool
         Aligned on the rows of ``cases``.
     """
+    from gm_eval.stats import _nanoseconds
+
     mc, _ = group_codes(cases["mechanism_id"])
     sc, su = pd.factorize(col(cases, "site_id").astype("object").fillna("\x00").to_numpy())
     cc, cu = pd.factorize(cases["category"].astype("object").to_numpy())
     key = (mc * max(len(su), 1) + sc) * max(len(cu), 1) + cc
-    recv = _day_numbers(cases["received_at"])
-    closed = _day_numbers(col(cases, "closed_at"))
-    has = np.isfinite(closed)
+    return _repeats(key, _nanoseconds(cases["received_at"]), _nanoseconds(col(cases, "closed_at")),
+                    window_days)
+
+
+def _repeats(key: np.ndarray, received, closed, window_days: int) -> np.ndarray:
+    """:func:`repeat_flags` from the (mechanism, site, category) key of each case.
+
+    ``received`` and ``closed`` are nanosecond pairs (:func:`gm_eval.stats._nanoseconds`).
+    """
+    from gm_eval.stats import _DAY_NS
+
+    n = len(key)
+    r_ns, r_na = received
+    c_ns, c_na = closed
+    has = ~c_na
     if not has.any():
-        return np.zeros(len(cases), dtype=bool)
-    lo = int(np.nanmin(np.concatenate([recv, closed[has]])))
-    span = int(np.nanmax(np.concatenate([recv, closed[has]]))) - lo + 2
-    ckey = np.sort(key[has] * span + (closed[has].astype(np.int64) - lo))
-    q = key * span + (recv.astype(np.int64) - lo)
+        return np.zeros(n, dtype=bool)
+    recv = r_ns // _DAY_NS  # whole days since 1970 (floored, as datetime64[D])
+    clos = c_ns[has] // _DAY_NS
+    if r_na.any():  # a case without a receipt date is never a repeat (its closure counts)
+        return _repeats_by_search(key, recv, r_na, key[has], clos, window_days)
+    lo = min(int(recv.min()), int(clos.min()))
+    # day offsets are < days; a key step of days + window + 1 puts receipts and closures of
+    # different keys more than the window apart
+    days = max(int(recv.max()), int(clos.max())) - lo + 1
+    span = days + max(int(window_days), 0) + 1
+    k = key - key.min()
+    bits = max(int(n).bit_length(), 1)
+    if (int(k.max()) + 1) * span * 2 >= 2 ** (62 - bits):
+        return _repeats_by_search(key, recv, r_na, key[has], clos, window_days)
+    # one sorted array of ((key * span + day) * 2 + is_closure) << bits | row: a receipt sorts
+    # after the closures of earlier days of its key and before those of its own day
+    rows = np.arange(n, dtype=np.int64)
+    q = k * span
+    q += recv
+    q -= lo
+    q <<= bits + 1
+    q |= rows
+    c = k[has] * span
+    c += clos
+    c -= lo
+    c <<= 1
+    c += 1
+    c <<= bits
+    c |= rows[has]
+    v = np.concatenate([q, c])
+    del q, c
+    v.sort()
+    is_clos = ((v >> bits) & 1).astype(bool)
+    # the latest closure before each receipt: the closures before it in the sorted order
+    before = np.cumsum(is_clos)[~is_clos] - 1
+    closures = v[is_clos] >> (bits + 1)
+    receipts = v[~is_clos]
+    gap = (receipts >> (bits + 1)) - closures[np.maximum(before, 0)]
+    # same key and within the window <=> (key * span + day) differs by at most the window
+    hit = (before >= 0) & (gap <= window_days)
+    out = np.zeros(n, dtype=bool)
+    out[receipts & ((1 << bits) - 1)] = hit
+    return out
+
+
+def _repeats_by_search(key, recv, r_na, ckey_raw, clos, window_days) -> np.ndarray:
+    """:func:`_repeats` by binary search (keys too wide to pack, or receipts missing)."""
+    rv = recv.astype(float)
+    rv[r_na] = np.nan
+    lo = int(np.nanmin(np.concatenate([rv, clos.astype(float)])))
+    span = int(np.nanmax(np.concatenate([rv, clos.astype(float)]))) - lo + 2
+    ckey = np.sort(ckey_raw * span + (clos - lo))
+    q = key * span + (np.where(r_na, 0, recv) - lo)
     idx = np.searchsorted(ckey, q, side="left") - 1
     prev = ckey[np.maximum(idx, 0)]
-    same = (idx >= 0) & (prev // span == key)
+    same = (idx >= 0) & (prev // span == key) & ~r_na
     prev_day = prev % span + lo
     return same & (prev_day >= recv - window_days)
 
 
+def _repeat_key(ctx: Context) -> np.ndarray | None:
+    """(mechanism, site, category) of each case as one integer (missing site: one site)."""
+    cc, cu = ctx.codes(_C, "category")
+    if (cc < 0).any():
+        return None  # categories are required; else repeat_flags' own coding
+    mc, _ = _g(ctx)
+    s = ctx.column(_C, "site_id")
+    sc, su = pd.factorize(s)
+    su = np.asarray(su, dtype=object)
+    # a missing site is the site "\x00" (as repeat_flags fills it)
+    nul = np.flatnonzero(su == "\x00")
+    sc = np.where(sc < 0, nul[0] if len(nul) else len(su), sc)
+    n_s = len(su) + 1
+    return (mc * n_s + sc) * max(len(cu), 1) + cc
+
+
 @computes("continuous_learning.repeat_rate")
 def repeat_rate(ctx: Context):
-    c = _cases(ctx)
-    if not supplied(c, "closed_at"):
+    if not ctx.supplied(_C, "closed_at"):
         return None
-    return share(c["mechanism_id"], repeat_flags(c))
+    key = _repeat_key(ctx)
+    if key is None:
+        flags = repeat_flags(ctx.table(_C))
+    else:
+        flags = _repeats(key, ctx.nanoseconds(_C, "received_at"), ctx.nanoseconds(_C, "closed_at"),
+                         REPEAT_WINDOW_DAYS)
+    return share(_g(ctx), flags)
 
 
 @computes("continuous_learning.appeal_rate")
 def appeal_rate(ctx: Context):
-    c = _cases(ctx)
-    a = col(c, "appealed")
-    return share(c["mechanism_id"], a, _closed(ctx) & a.notna().to_numpy())
+    return share(_g(ctx), ctx.flag(_C, "appealed"), _closed(ctx) & ctx.notna(_C, "appealed"))
 
 
 @computes("continuous_learning.root_cause_rate")
 def root_cause_rate(ctx: Context):
-    c = _cases(ctx)
-    r = col(c, "root_cause_recorded")
-    return share(c["mechanism_id"], r, _closed(ctx) & r.notna().to_numpy())
+    r = "root_cause_recorded"
+    return share(_g(ctx), ctx.flag(_C, r), _closed(ctx) & ctx.notna(_C, r))
 
 
 @computes("continuous_learning.remedy_trend_ratio")
 def remedy_trend_ratio(ctx: Context):
-    c = _cases(ctx)
-    rec = pd.to_datetime(c["received_at"])
-    y1 = ctx.as_of - pd.Timedelta(days=365)
-    y2 = ctx.as_of - pd.Timedelta(days=730)
-    elig = _remedy_eligible(ctx)
-    ok = _outcome_in(ctx, REMEDIED)
-    recent = share(c["mechanism_id"], ok, elig & ((rec > y1) & (rec <= ctx.as_of)).to_numpy())
-    before = share(c["mechanism_id"], ok, elig & ((rec > y2) & (rec <= y1)).to_numpy())
+    from gm_eval.stats import _DAY_NS
+
+    rec, rec_na = ctx.nanoseconds(_C, "received_at")
+    asof = ctx.as_of_ns
+    y1 = asof - 365 * _DAY_NS
+    y2 = asof - 730 * _DAY_NS
+    elig = _remedy_eligible(ctx) & ~rec_na
+    ok = _remedied(ctx)
+    g = _g(ctx)
+    recent = share(g, ok, elig & (rec > y1) & (rec <= asof))
+    before = share(g, ok, elig & (rec > y2) & (rec <= y1))
     both = recent.merge(before, left_index=True, right_index=True, how="left", suffixes=("_r", "_b"))
     both = both[(both["n_r"] > 0) & (both["n_b"] > 0) & (both["value_b"] > 0)]
     return pd.DataFrame(
@@ -451,6 +576,5 @@ def remedy_trend_ratio(ctx: Context):
 # --------------------------------------------------------- engagement_dialogue
 @computes("engagement_dialogue.dialogue_rate")
 def dialogue_rate(ctx: Context):
-    c = _cases(ctx)
-    d = col(c, "resolved_by_dialogue")
-    return share(c["mechanism_id"], d, _closed(ctx) & d.notna().to_numpy())
+    d = "resolved_by_dialogue"
+    return share(_g(ctx), ctx.flag(_C, d), _closed(ctx) & ctx.notna(_C, d))

@@ -2,33 +2,29 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from gm_eval.indicators.base import Context, computes, flag, share
-from gm_eval.indicators.cases import col, parity
+from gm_eval.indicators.base import Context, computes, share
+from gm_eval.indicators.cases import _parity
 
 __all__: list[str] = []
 
-
-def _ws(ctx: Context):
-    return ctx.table("worker_survey")
-
-
-def _cs(ctx: Context):
-    return ctx.table("child_survey")
+_WS, _CS = "worker_survey", "child_survey"
 
 
 def _likert_share(ctx: Context, item: str):
-    w = _ws(ctx)
-    x = col(w, item)
-    return share(w["mechanism_id"], x >= 4, x.notna())
+    x = ctx.number(_WS, item)
+    return share(ctx.groups(_WS), x >= 4, ctx.notna(_WS, item))
 
 
-def _yes_share(df: pd.DataFrame, item: str):
-    x = col(df, item)
+def _yes_share(ctx: Context, name: str, item: str):
+    x = ctx.column(name, item)
     if x.dtype == "boolean" or x.dtype == bool:
-        return share(df["mechanism_id"], x, x.notna())
-    return share(df["mechanism_id"], x == "yes", x.notna())
+        yes = ctx.flag(name, item)
+    else:
+        yes = ctx.equals(name, item, "yes")
+    return share(ctx.groups(name), yes, ctx.notna(name, item))
 
 
 @computes("legitimate.trust_rate")
@@ -43,20 +39,18 @@ def independence_rate(ctx: Context):
 
 @computes("legitimate.user_satisfaction_rate")
 def user_satisfaction_rate(ctx: Context):
-    w = _ws(ctx)
-    s = col(w, "satisfied")
-    used = flag(col(w, "used"))
-    return share(w["mechanism_id"], s >= 4, used & s.notna().to_numpy())
+    s = ctx.number(_WS, "satisfied")
+    return share(ctx.groups(_WS), s >= 4, ctx.flag(_WS, "used") & ctx.notna(_WS, "satisfied"))
 
 
 @computes("accessible.awareness_rate")
 def awareness_rate(ctx: Context):
-    return _yes_share(_ws(ctx), "aware")
+    return _yes_share(ctx, _WS, "aware")
 
 
 @computes("accessible.knows_how_rate")
 def knows_how_rate(ctx: Context):
-    return _yes_share(_ws(ctx), "knows_how")
+    return _yes_share(ctx, _WS, "knows_how")
 
 
 @computes("accessible.fear_of_retaliation_rate")
@@ -66,47 +60,54 @@ def fear_of_retaliation_rate(ctx: Context):
 
 @computes("accessible.migrant_use_ratio")
 def migrant_use_ratio(ctx: Context):
-    w = _ws(ctx)
-    mig = col(w, "migrant")
-    used = col(w, "used")
-    known = (mig.notna() & used.notna()).to_numpy()
-    m = share(w["mechanism_id"], used, known & flag(mig))
-    o = share(w["mechanism_id"], used, known & ~flag(mig))
+    g = ctx.groups(_WS)
+    migrant = ctx.flag(_WS, "migrant")
+    used = ctx.flag(_WS, "used")
+    known = ctx.notna(_WS, "migrant") & ctx.notna(_WS, "used")
+    m = share(g, used, known & migrant)
+    o = share(g, used, known & ~migrant)
     both = m.merge(o, left_index=True, right_index=True, how="left", suffixes=("_m", "_o"))
     both = both[(both["n_m"] > 0) & (both["n_o"] > 0) & (both["value_o"] > 0)]
     return pd.DataFrame({"value": both["value_m"] / both["value_o"], "n": both["n_m"] + both["n_o"]})
 
 
+def _migrant_groups(ctx: Context) -> tuple[np.ndarray, int]:
+    """Group codes of ``migrant``: True 0 (migrant), False 1 (non_migrant), else -1."""
+    mig = ctx.column(_WS, "migrant")
+    if isinstance(mig.dtype, pd.BooleanDtype) or mig.dtype == bool:
+        known = ctx.notna(_WS, "migrant")
+        return np.where(known, np.where(ctx.flag(_WS, "migrant"), 0, 1), -1), 2
+    group = mig.map({True: "migrant", False: "non_migrant"})
+    codes, uniq = pd.factorize(np.asarray(group, dtype=object))
+    return codes, len(uniq)
+
+
 @computes("equitable.informed_parity_migrant")
 def informed_parity_migrant(ctx: Context):
-    w = _ws(ctx)
-    inf = col(w, "informed_outcome")
-    mig = col(w, "migrant")
-    group = mig.map({True: "migrant", False: "non_migrant"})
-    elig = flag(col(w, "used")) & inf.notna().to_numpy()
-    return parity(w["mechanism_id"], group, inf, elig)
+    elig = ctx.flag(_WS, "used") & ctx.notna(_WS, "informed_outcome")
+    return _parity(ctx.groups(_WS), *_migrant_groups(ctx), ctx.flag(_WS, "informed_outcome"), elig)
 
 
 @computes("transparent.survey_informed_rate")
 def survey_informed_rate(ctx: Context):
-    return _yes_share(_ws(ctx), "informed_outcome")
+    return _yes_share(ctx, _WS, "informed_outcome")
 
 
 @computes("engagement_dialogue.consultation_rate")
 def consultation_rate(ctx: Context):
-    return _yes_share(_ws(ctx), "consulted")
+    return _yes_share(ctx, _WS, "consulted")
 
 
 @computes("accessible.child_awareness_rate")
 def child_awareness_rate(ctx: Context):
-    return _yes_share(_cs(ctx), "knows_where_to_tell")
+    return _yes_share(ctx, _CS, "knows_where_to_tell")
 
 
 @computes("transparent.child_told_what_happened_rate")
 def child_told_what_happened_rate(ctx: Context):
-    return _yes_share(_cs(ctx), "told_what_happened")
+    return _yes_share(ctx, _CS, "told_what_happened")
 
 
 @computes("engagement_dialogue.child_listened_to_rate")
 def child_listened_to_rate(ctx: Context):
-    return _yes_share(_cs(ctx), "listened_to")
+    return _yes_share(ctx, _CS, "listened_to")
