@@ -860,6 +860,19 @@ def check_data_dir(data_dir: str | Path, mapping=None, as_of=None,
     return report
 
 
+def _early_pseudonyms(name: str, raw: RawTable, key: bytes) -> dict[str, pd.Series]:
+    """The pseudonyms of a table's record ids, computed from the raw table.
+
+    The id columns are typed here on their own, exactly as :func:`_type_table` types
+    them (a function of the cells alone), so the pseudonyms can be computed while the
+    rest of the table is typed. They are used only if the whole input is valid.
+    """
+    typer = _Typer(raw, ValidationReport(), Counter())
+    ids = {c.name: typer.type_column(c, raw.frame[c.name]) for c in TABLES[name].columns
+           if c.name in RECORD_ID_COLUMNS[name] and c.name in raw.frame.columns}
+    return pseudonym_columns(name, pd.DataFrame(ids, index=raw.frame.index), key)
+
+
 def _read_and_validate(data_dir, mapping, as_of, today):
     preload()  # pandera is imported while the files are read
     m: Mapping = load_mapping(mapping)
@@ -875,17 +888,16 @@ def _read_and_validate(data_dir, mapping, as_of, today):
     def read_and_type(name: str):
         # Each table is typed as soon as it is read: the large cases table is typed
         # while the other files are still being read (two at a time); its ids are
-        # pseudonymised by the other thread while the cross-table checks run.
+        # pseudonymised by the other thread, once it is free, while this one types it.
         path = files[name]
         try:
             raw = read_table_file(name, path, m, contract_only=True)
         except InputError as exc:
             return None, Problem("error", name, path.name, None, None, None,
                                  str(exc).removeprefix(f"{path.name}: ")), None
-        typed = _type_one(name, raw)
-        if early_key is not None and typed[0] is not None and name in RECORD_ID_COLUMNS:
-            ready[name] = pool.submit(pseudonym_columns, name, typed[0], early_key)
-        return raw, None, typed
+        if early_key is not None and name in RECORD_ID_COLUMNS:
+            ready[name] = pool.submit(_early_pseudonyms, name, raw, early_key)
+        return raw, None, _type_one(name, raw)
 
     def size(name: str) -> int:
         try:
