@@ -84,10 +84,13 @@ def recommendations(
     ind["gap"] = (100 - ind["score"]) * w * ind["criterion"].map(cw).astype(float)
     ind = ind[ind["gap"] > 0]
     target = ind["indicator_id"].map({i: s["target"] for i, s in spec.items()}).astype(float)
-    sign = np.where(ind["indicator_id"].map(lambda i: reg[i].higher_better), 1.0, -1.0)
+    sign = ind["indicator_id"].map({i: 1.0 if r.higher_better else -1.0 for i, r in reg.items()})
+    sign = sign.astype(float).to_numpy()
     ind["target_gap"] = sign * (target - ind["value"].astype(float))
     ind = ind.sort_values(["mechanism_id", "gap"], ascending=[True, False], kind="stable")
     top = ind.groupby("mechanism_id", sort=False).head(max_gaps)
+    texts = {i: t["text"] for i, t in cat["indicators"].items()}  # dict lookups, not a call a row
+    refs = {i: t["reference"] for i, t in cat["indicators"].items()}
     gaps = pd.DataFrame(
         {
             "mechanism_id": top["mechanism_id"],
@@ -95,8 +98,8 @@ def recommendations(
             "indicator_id": top["indicator_id"],
             "score": top["score"],
             "target_gap": top["target_gap"],
-            "recommendation": top["indicator_id"].map(lambda i: cat["indicators"][i]["text"]),
-            "reference": top["indicator_id"].map(lambda i: cat["indicators"][i]["reference"]),
+            "recommendation": top["indicator_id"].map(texts),
+            "reference": top["indicator_id"].map(refs),
             "_order": 0,
         }
     )
