@@ -596,9 +596,16 @@ def _km_arrays(g: np.ndarray, t: np.ndarray, e: np.ndarray, n_groups: int,
     summary : dict of str to numpy.ndarray
         One entry per group: the summary columns of :func:`km_by_group`.
     """
-    z = _ndtri(1 - alpha / 2)  # = scipy.stats.norm.ppf
-    n_obs = np.bincount(g, minlength=n_groups)
     ug, ut, cnt, d = _distinct_times(g, t, e, n_groups)
+    return _km_from_distinct(ug, ut, cnt, d, n_groups, probs, alpha, tgt)
+
+
+def _km_from_distinct(ug: np.ndarray, ut: np.ndarray, cnt: np.ndarray, d: np.ndarray, n_groups: int,
+                      probs: Sequence[float] = (0.5, 0.9), alpha: float = 0.05,
+                      tgt: np.ndarray | None = None) -> tuple[dict, dict]:
+    """:func:`_km_arrays` from the distinct (group, time) pairs of :func:`_distinct_times`."""
+    z = _ndtri(1 - alpha / 2)  # = scipy.stats.norm.ppf
+    n_obs = np.bincount(ug, weights=cnt, minlength=n_groups).astype("int64")
     n_ev = np.bincount(ug, weights=d, minlength=n_groups).astype("int64")
     tmax = np.full(n_groups, np.nan)
     is_last = _segment_ends(ug)
@@ -726,18 +733,29 @@ def _distinct_times(g: np.ndarray, t: np.ndarray, e: np.ndarray, n_groups: int):
         key = g.astype(np.int64) * (2 * width) + t.astype(np.int64) * 2 + e
         if n_groups * width < 2**30:
             key = key.astype(np.int32)
-        key.sort()
-        starts = np.flatnonzero(_segment_starts(key >> 1))
-        cnt = np.diff(np.append(starts, len(key)))
-        d = np.add.reduceat((key & 1).astype(np.int64), starts)
-        pair = (key[starts] >> 1).astype(np.int64)
-        return pair // width, (pair % width).astype(float), cnt, d
+        return _distinct_packed(key, width)
     order = np.lexsort((t, g))
     gs, ts, es = g[order], t[order], e[order]
     new = np.r_[True, (np.diff(gs) != 0) | (np.diff(ts) != 0)]
     starts = np.flatnonzero(new)
     cnt = np.diff(np.r_[starts, len(gs)])
     return gs[starts].astype(np.int64), ts[starts], cnt, np.add.reduceat(es.astype(np.int64), starts)
+
+
+def _distinct_packed(key: np.ndarray, width: int):
+    """:func:`_distinct_times` from packed keys ``(group * width + time) * 2 + event``.
+
+    ``key`` (whole times in ``[0, width)``) is sorted in place.
+    """
+    if len(key) == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z.astype(float), z, z
+    key.sort()
+    starts = np.flatnonzero(_segment_starts(key >> 1))
+    cnt = np.diff(np.append(starts, len(key)))
+    d = np.add.reduceat((key & 1).astype(np.int64), starts)
+    pair = (key[starts] >> 1).astype(np.int64)
+    return pair // width, (pair % width).astype(float), cnt, d
 
 
 def join_labels(keys, labels) -> pd.Series:
