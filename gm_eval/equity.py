@@ -264,8 +264,8 @@ def _group_codes(table: str, t: _Table, dimension: str) -> tuple[np.ndarray, np.
         return None
     if dimension == "age_band":
         a = t.num("age")
-        codes = np.select([a < 15, a < 18, a >= 18], [0, 1, 2], 3)
-        return codes.astype(np.int64), np.array(AGE_BANDS, dtype=object)
+        codes = np.where(np.isnan(a), 3, (a >= 15).astype(np.int64) + (a >= 18))
+        return codes, np.array(AGE_BANDS, dtype=object)
     if dimension == "migrant":
         if "migrant" not in t:
             return None
@@ -277,23 +277,30 @@ def _group_codes(table: str, t: _Table, dimension: str) -> tuple[np.ndarray, np.
         return None
     codes, uniq = t.codes(col)
     labels = np.array([str(u) for u in uniq] + [UNKNOWN], dtype=object)
-    codes = np.where(codes < 0, len(uniq), codes).astype(np.int64)
+    codes = codes.astype(np.int64)  # a copy: the cached codes stay as they are
+    codes[codes < 0] = len(uniq)
     # a literal 'unknown' value and missing values form one group
     lit = np.flatnonzero(labels[:-1] == UNKNOWN)
     if len(lit):
-        codes = np.where(codes == lit[0], len(uniq), codes)
+        codes[codes == lit[0]] = len(uniq)
     return codes, labels
 
 
 def _compact(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Like ``np.unique(key, return_inverse=True)`` for keys in [-1, size), by counting."""
-    if size > 50_000_000:
-        return np.unique(key, return_inverse=True)
-    counts = np.bincount(key + 1, minlength=size + 1)
+    """Like ``np.unique(key, return_inverse=True)`` for keys in [-1, size), by counting
+    (or hashing, when the key space is much larger than the keys: sites)."""
+    if size > 4 * len(key):
+        codes, uniq = pd.factorize(key)
+        order = np.argsort(uniq)
+        rank = np.empty(len(uniq), dtype=np.int64)
+        rank[order] = np.arange(len(uniq))
+        return uniq[order], rank[codes]
+    k1 = key + 1
+    counts = np.bincount(k1, minlength=size + 1)
     present = np.flatnonzero(counts)
     remap = np.full(size + 1, -1, dtype=np.int64)
     remap[present] = np.arange(len(present))
-    return present - 1, remap[key + 1]
+    return present - 1, remap.take(k1)
 
 
 @dataclass
@@ -343,6 +350,7 @@ def _cells(evidence: Evidence, dimensions: Sequence[str]) -> _Cells:
         mcode = positions_in(df["mechanism_id"], mids)
         tables[table] = (t, mcode)
         okm = mcode >= 0
+        all_in = bool(okm.all())
         # per indicator, once: its state on every row (0/1, 2 = no outcome) and the
         # Likert value of every row (0-4, 5 = none)
         outcomes = _outcomes(table, t)
@@ -351,14 +359,12 @@ def _cells(evidence: Evidence, dimensions: Sequence[str]) -> _Cells:
             if spec.table != table or spec.indicator_id not in outcomes:
                 continue
             y, lik = outcomes[spec.indicator_id]
-            state = np.full(len(df), 2, dtype=np.int64)
-            idx = np.flatnonzero(okm & ~np.isnan(y))
-            state[idx] = y[idx].astype(np.int64)
+            state = np.where(okm & ~np.isnan(y), y, 2).astype(np.int8)
             lstate = None
             if lik is not None:
-                lstate = np.full(len(df), 5, dtype=np.int64)
-                il = np.flatnonzero(okm & ~np.isnan(lik))
-                lstate[il] = np.clip(np.round(lik[il]), 1, 5).astype(np.int64) - 1
+                with np.errstate(invalid="ignore"):
+                    lv = np.clip(np.round(lik), 1, 5) - 1
+                lstate = np.where(okm & ~np.isnan(lik), lv, 5).astype(np.int8)
             prepared.append((spec, state, lstate))
         for dim in dimensions:
             gc = _group_codes(table, t, dim)
@@ -367,23 +373,33 @@ def _cells(evidence: Evidence, dimensions: Sequence[str]) -> _Cells:
             gcode, glab = gc
             ng = len(glab)
             # compact code of each (mechanism, group) pair present; -1 outside the mechanisms
-            pairs, pair = _compact(np.where(okm, mcode * ng + gcode, -1), nm * ng)
+            key = mcode * ng
+            key += gcode
+            if not all_in:
+                key[~okm] = -1
+            pairs, pair = _compact(key, nm * ng)
+            del key
             pm, pg = pairs // ng, pairs % ng
             npairs = len(pairs)
-            base = (pair + 1) * 3
+            base = pair  # (pair + 1) * 3, in place: the temporaries are 8 bytes a row
+            base += 1
+            base *= 3
+            key = np.empty(len(base), dtype=np.intp)
             lbase = None
             for spec, state, lstate in prepared:
                 c = len(combos)
                 combos.append((spec.indicator_id, dim, lstate is not None))
                 labels.append(glab)
-                cnt = np.bincount(base + state, minlength=3 * (npairs + 1))[3:].reshape(-1, 3)
+                np.add(base, state, out=key)
+                cnt = np.bincount(key, minlength=3 * (npairs + 1))[3:].reshape(-1, 3)
                 sx, n = cnt[:, 1], cnt[:, 0] + cnt[:, 1]
                 pos = np.flatnonzero(n)
                 bins.append((np.full(len(pos), c), pm[pos], pg[pos], sx[pos], n[pos]))
                 if lstate is not None:
                     if lbase is None:
-                        lbase = (pair + 1) * 6
-                    w = np.bincount(lbase + lstate, minlength=6 * (npairs + 1))[6:].reshape(-1, 6)
+                        lbase = base * 2
+                    np.add(lbase, lstate, out=key)
+                    w = np.bincount(key, minlength=6 * (npairs + 1))[6:].reshape(-1, 6)
                     w = w[:, :5]
                     pl = np.flatnonzero(w.any(axis=1))
                     liks.append((np.full(len(pl), c), pm[pl], pg[pl], w[pl]))
@@ -405,6 +421,16 @@ def _label_ranks(cells: _Cells) -> tuple[list, np.ndarray]:
     allv, inv = np.unique(np.concatenate(cells.labels).astype(str), return_inverse=True)
     offsets = np.cumsum([0] + [len(lab) for lab in cells.labels])
     return [inv[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)], allv.astype(object)
+
+
+def _text(names: np.ndarray, codes: np.ndarray):
+    """``names[codes]`` as a column: a string array built by one Arrow ``take`` (what the
+    object array would be inferred as, several times faster), or the objects themselves
+    when some name is not a string."""
+    names = np.asarray(names, dtype=object)
+    if all(type(x) is str for x in names.tolist()):
+        return pd.array(names, dtype="str").take(np.asarray(codes, dtype=np.int64))
+    return names[codes]
 
 
 def _string_ranks(values: np.ndarray) -> np.ndarray:
@@ -463,15 +489,15 @@ def _disaggregate(evidence: Evidence, cells: _Cells, min_n: int, alpha: float) -
     s = np.round(cells.s[order].astype(float))
     lo, hi = wilson_interval(s, n, alpha)
     out = pd.DataFrame({
-        "mechanism_id": cells.mechanisms[cells.m[order]],
-        "indicator_id": ind[c],
-        "dimension": dim[c],
-        "group": allv[grank[order]],
+        "mechanism_id": _text(cells.mechanisms, cells.m[order]),
+        "indicator_id": _text(ind, c),
+        "dimension": _text(dim, c),
+        "group": _text(allv, grank[order]),
         "value": s / n,
         "ci_low": lo,
         "ci_high": hi,
         "n": n.astype("int64"),
-        "flags": np.where(n < min_n, "small_n", "").astype(object),
+        "flags": _text(np.array(["", "small_n"], dtype=object), (n < min_n).astype(np.int64)),
     })
     return out[DISAGGREGATION_COLUMNS]
 
@@ -609,7 +635,7 @@ def _rate_tests(cells: _Cells, min_group_n: int) -> dict | None:
     order = order[known[order]]
     tid_k, grank_k = tid[order], grank[order]
     s_k, n_k = cells.s[order].astype(float), cells.n[order]
-    parts = []  # (tid, statistic, p_value, effect_size, groups, flags, test, effect_size_name)
+    parts = []  # (tid, statistic, p_value, effect_size, groups, flags, test, effect_size_name, groups)
     big = (n_k >= min_group_n) & ~is_lik[tid_k // nm]
     if big.any():
         bt, bg, bs, bf = tid_k[big], grank_k[big], s_k[big], (n_k[big] - s_k[big])
@@ -625,7 +651,7 @@ def _rate_tests(cells: _Cells, min_group_n: int) -> dict | None:
         flags = np.where(small | (r["dof"] == 0), "small_n", "").astype(object)
         parts.append((r["test"], np.where(small, np.nan, r["statistic"]),
                       np.where(small, np.nan, r["p_value"]), np.where(small, np.nan, r["effect_size"]),
-                      groups, flags, "chi2", "cramers_v"))
+                      groups, flags, "chi2", "cramers_v", r["nr"]))
     if len(cells.lc):
         lt = cells.lm + cells.lc * nm
         lg = flat_ranks[offsets[cells.lc] + cells.lg]
@@ -647,17 +673,21 @@ def _rate_tests(cells: _Cells, min_group_n: int) -> dict | None:
             if two.any():
                 u1, p, rbc = _mwu_stats(r)
                 parts.append((r["test"][two], u1[two], p[two], rbc[two], groups[two],
-                              np.full(two.sum(), "", dtype=object), "mann_whitney", "rank_biserial"))
+                              np.full(two.sum(), "", dtype=object), "mann_whitney", "rank_biserial",
+                              k[two]))
             if more.any():
                 h, p, eps = _kruskal_stats(r)
                 fin = np.isfinite(h)
                 parts.append((r["test"][more], np.where(fin, h, 0.0)[more], np.where(fin, p, 1.0)[more],
                               np.where(fin, eps, 0.0)[more], groups[more],
-                              np.full(more.sum(), "", dtype=object), "kruskal_wallis", "epsilon_squared"))
+                              np.full(more.sum(), "", dtype=object), "kruskal_wallis", "epsilon_squared",
+                              k[more]))
     cols = {k: [] for k in ("tid", "statistic", "p_value", "effect_size", "groups", "flags", "test",
                             "effect_size_name")}
-    for tid_, stat, p, eff, groups, flags, test, name in parts:
-        ok = np.array([";" in g for g in groups.astype(str)], dtype=bool)
+    for tid_, stat, p, eff, groups, flags, test, name, ng in parts:
+        # tests of two groups or more (the pandas form kept the labels with a ';')
+        ok = ng >= 2
+        ok[~ok] = [";" in str(g) for g in groups[~ok]]
         for key, val in zip(("tid", "statistic", "p_value", "effect_size", "groups", "flags"),
                             (tid_, stat, p, eff, groups, flags), strict=True):
             cols[key].append(np.asarray(val)[ok])
@@ -720,14 +750,14 @@ def _equity_tests(evidence: Evidence, cells: _Cells, alpha: float, min_group_n: 
     order = np.lexsort((_string_ranks(t["dimension"]), _string_ranks(t["indicator_id"]),
                         _string_ranks(cells.mechanisms)[m]))
     t = {k: v[order] for k, v in t.items()}
-    mech = cells.mechanisms[m[order]]
+    m = m[order]
     p = t["p_value"].astype(float)
-    p_holm = holm_by_group(p, mech)
+    p_holm = holm_by_group(p, _string_ranks(cells.mechanisms)[m])  # by mechanism id
     fin = np.isfinite(p_holm)
     significant = pd.array(np.where(fin, p_holm < alpha, False), dtype="boolean")
     significant[~fin] = pd.NA
     out = pd.DataFrame({
-        "mechanism_id": mech,
+        "mechanism_id": _text(cells.mechanisms, m),
         "indicator_id": t["indicator_id"],
         "dimension": t["dimension"],
         "test": t["test"],

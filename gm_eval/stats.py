@@ -596,9 +596,16 @@ def _km_arrays(g: np.ndarray, t: np.ndarray, e: np.ndarray, n_groups: int,
     summary : dict of str to numpy.ndarray
         One entry per group: the summary columns of :func:`km_by_group`.
     """
-    z = _ndtri(1 - alpha / 2)  # = scipy.stats.norm.ppf
-    n_obs = np.bincount(g, minlength=n_groups)
     ug, ut, cnt, d = _distinct_times(g, t, e, n_groups)
+    return _km_from_distinct(ug, ut, cnt, d, n_groups, probs, alpha, tgt)
+
+
+def _km_from_distinct(ug: np.ndarray, ut: np.ndarray, cnt: np.ndarray, d: np.ndarray, n_groups: int,
+                      probs: Sequence[float] = (0.5, 0.9), alpha: float = 0.05,
+                      tgt: np.ndarray | None = None) -> tuple[dict, dict]:
+    """:func:`_km_arrays` from the distinct (group, time) pairs of :func:`_distinct_times`."""
+    z = _ndtri(1 - alpha / 2)  # = scipy.stats.norm.ppf
+    n_obs = np.bincount(ug, weights=cnt, minlength=n_groups).astype("int64")
     n_ev = np.bincount(ug, weights=d, minlength=n_groups).astype("int64")
     tmax = np.full(n_groups, np.nan)
     is_last = _segment_ends(ug)
@@ -726,18 +733,29 @@ def _distinct_times(g: np.ndarray, t: np.ndarray, e: np.ndarray, n_groups: int):
         key = g.astype(np.int64) * (2 * width) + t.astype(np.int64) * 2 + e
         if n_groups * width < 2**30:
             key = key.astype(np.int32)
-        key.sort()
-        starts = np.flatnonzero(_segment_starts(key >> 1))
-        cnt = np.diff(np.append(starts, len(key)))
-        d = np.add.reduceat((key & 1).astype(np.int64), starts)
-        pair = (key[starts] >> 1).astype(np.int64)
-        return pair // width, (pair % width).astype(float), cnt, d
+        return _distinct_packed(key, width)
     order = np.lexsort((t, g))
     gs, ts, es = g[order], t[order], e[order]
     new = np.r_[True, (np.diff(gs) != 0) | (np.diff(ts) != 0)]
     starts = np.flatnonzero(new)
     cnt = np.diff(np.r_[starts, len(gs)])
     return gs[starts].astype(np.int64), ts[starts], cnt, np.add.reduceat(es.astype(np.int64), starts)
+
+
+def _distinct_packed(key: np.ndarray, width: int):
+    """:func:`_distinct_times` from packed keys ``(group * width + time) * 2 + event``.
+
+    ``key`` (whole times in ``[0, width)``) is sorted in place.
+    """
+    if len(key) == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z.astype(float), z, z
+    key.sort()
+    starts = np.flatnonzero(_segment_starts(key >> 1))
+    cnt = np.diff(np.append(starts, len(key)))
+    d = np.add.reduceat((key & 1).astype(np.int64), starts)
+    pair = (key[starts] >> 1).astype(np.int64)
+    return pair // width, (pair % width).astype(float), cnt, d
 
 
 def join_labels(keys, labels) -> pd.Series:
@@ -749,18 +767,48 @@ def join_labels(keys, labels) -> pd.Series:
     {1: 'x', 2: 'a;b'}
     """
     k = np.asarray(keys)
-    lab = pd.Series(np.asarray(labels, dtype=object)).astype(str).to_numpy(dtype=object)
+    lab = np.asarray(labels, dtype=object)
+    if not all(type(x) is str for x in lab.tolist()):
+        lab = pd.Series(lab).astype(str).to_numpy(dtype=object)
     if len(k) == 0:
         return pd.Series(dtype=object)
     lcode, luniq = pd.factorize(lab, sort=True)
     kcode, kuniq = pd.factorize(k, sort=True)
     pair = np.unique(kcode.astype(np.int64) * len(luniq) + lcode)
     kk, ll = pair // len(luniq), pair % len(luniq)
-    names = np.asarray(luniq, dtype=object)[ll].tolist()
     starts = np.flatnonzero(np.r_[True, kk[1:] != kk[:-1]])
-    ends = np.r_[starts[1:], len(kk)]
-    joined = [";".join(names[a:b]) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    joined = _join_runs(ll, starts, np.asarray(luniq, dtype=object))
     return pd.Series(joined, index=np.asarray(kuniq)[kk[starts]], dtype=object)
+
+
+def _join_runs(codes: np.ndarray, starts: np.ndarray, names: np.ndarray) -> np.ndarray:
+    """``";".join(names[codes[a:b]])`` for each run ``a:b`` between ``starts``, as objects.
+
+    Runs of at most four codes are identified by one integer, so that each
+    distinct combination (``female;male`` for most tests) is joined once.
+    """
+    lens = np.diff(np.r_[starts, len(codes)])
+    out = np.empty(len(starts), dtype=object)
+    short = lens <= 4 if len(names) < 2**15 else np.zeros(len(starts), dtype=bool)
+    if short.any():
+        sig = np.zeros(len(starts), dtype=np.int64)
+        for j in range(4):
+            has = short & (lens > j)
+            sig[has] |= (codes[starts[has] + j].astype(np.int64) + 1) << (15 * j)
+        usig, inv = np.unique(sig[short], return_inverse=True)
+        texts = []
+        for s in usig.tolist():
+            parts = []
+            while s:
+                parts.append(names[(s & 0x7FFF) - 1])
+                s >>= 15
+            texts.append(";".join(parts))
+        out[short] = np.array(texts, dtype=object)[inv]
+    names_list = names.tolist()
+    for i in np.flatnonzero(~short).tolist():
+        a = starts[i]
+        out[i] = ";".join([names_list[c] for c in codes[a:a + lens[i]].tolist()])
+    return out
 
 
 def _factorize_groups(keys: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
@@ -824,14 +872,18 @@ def holm_by_group(pvalues, groups) -> np.ndarray:
     [0.03, 0.06, 0.06, 0.2]
     """
     p = np.asarray(pvalues, dtype=float)
-    df = pd.DataFrame({"g": np.asarray(groups), "p": p, "i": np.arange(len(p))})
-    df = df[np.isfinite(df["p"])].sort_values(["g", "p"], kind="mergesort")
-    m = df.groupby("g", sort=False)["p"].transform("size").to_numpy()
-    rank = df.groupby("g", sort=False).cumcount().to_numpy()
-    adj = np.minimum(1.0, (m - rank) * df["p"].to_numpy())
-    adj = pd.Series(adj).groupby(df["g"].to_numpy(), sort=False).cummax().to_numpy()
+    g = pd.factorize(np.asarray(groups))[0]  # -1: missing family, left out
+    ok = np.flatnonzero(np.isfinite(p) & (g >= 0))
+    o = ok[np.lexsort((p[ok], g[ok]))]  # by family, then p (stable: ties keep their order)
+    gs, ps = g[o], p[o]
+    starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]]) if len(o) else np.zeros(0, np.int64)
+    size = np.diff(np.r_[starts, len(o)])
+    m = np.repeat(size, size)
+    rank = np.arange(len(o)) - np.repeat(starts, size)
+    adj = np.minimum(1.0, (m - rank) * ps)
+    adj = pd.Series(adj).groupby(gs, sort=False).cummax().to_numpy()
     out = np.full(len(p), np.nan)
-    out[df["i"].to_numpy()] = np.minimum(adj, 1.0)
+    out[o] = np.minimum(adj, 1.0)
     return out
 
 
@@ -920,33 +972,69 @@ def cronbach_alpha_by_group(
     """
     cols = [group_cols] if isinstance(group_cols, str) else list(group_cols)
     items = list(items)
-    k = len(items)
-    x = df[items].apply(lambda s: pd.to_numeric(s, errors="coerce").astype(float))
-    complete = x.notna().all(axis=1).to_numpy()
-    work = df.loc[complete, cols].copy()
-    for c in items:
-        work[c] = x.loc[complete, c].to_numpy()
-    work["_total"] = work[items].sum(axis=1)
-    grp = work.groupby(cols, dropna=False, sort=True, observed=True)
-    v = grp[items + ["_total"]].var(ddof=1)
-    n = grp.size()
-    out = v.index.to_frame(index=False)
-    sum_var = v[items].sum(axis=1, min_count=k).to_numpy()
-    tot = v["_total"].to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        a = (k / (k - 1)) * (1 - sum_var / tot) if k >= 2 else np.full(len(tot), np.nan)
-    a = np.where((tot > 0) & np.isfinite(tot), a, np.nan)
-    nn = n.to_numpy().astype(float)
-    lo, hi = _feldt(a, nn, k, ci)
-    out["n_listwise"] = n.to_numpy().astype("int64")
-    out["cronbach_alpha"] = a
-    out["ci_low"] = np.where(nn >= 2, lo, np.nan)
-    out["ci_high"] = np.where(nn >= 2, hi, np.nan)
+    x = [pd.to_numeric(df[c], errors="coerce").astype(float).to_numpy(na_value=np.nan) for c in items]
+    codes, keys = _factorize_groups(df[cols])
+    r = _alpha_by_codes(x, [(codes, len(keys))], ci)[0]
+    present = r["n_listwise"] > 0
+    out = keys[present].reset_index(drop=True)
+    for c in ("n_listwise", "cronbach_alpha", "ci_low", "ci_high"):
+        out[c] = r[c][present]
     # groups with no complete respondent
     allg = df[cols].drop_duplicates().sort_values(cols).reset_index(drop=True)
     out = allg.merge(out, on=cols, how="left")
     out["n_listwise"] = out["n_listwise"].fillna(0).astype("int64")
     return out
+
+
+def _alpha_by_codes(x: Sequence[np.ndarray], groupings: Sequence[tuple[np.ndarray, int]],
+                    ci: float = 0.95) -> list[dict[str, np.ndarray]]:
+    """Cronbach's alpha (listwise) and Feldt bounds of each group, for several groupings.
+
+    ``x`` holds the items (float arrays, NaN missing); each grouping is
+    ``(codes, ngroups)``, every row's group in ``0..ngroups-1``. Returns per
+    grouping ``n_listwise`` (0 for a group without complete respondents, whose
+    other values are NaN), ``cronbach_alpha``, ``ci_low``, ``ci_high``. The
+    variances are pandas' grouped ``var`` (Welford, in row order), the sums run
+    item by item in order: the same operations, and bits, as the original
+    per-column pandas form of :func:`cronbach_alpha_by_group`.
+    """
+    k = len(x)
+    complete = np.ones(len(groupings[0][0]), dtype=bool)
+    for v in x:
+        complete &= ~np.isnan(v)
+    work = np.empty((int(complete.sum()), k + 1))
+    for j, v in enumerate(x):
+        work[:, j] = v[complete]
+    # the total, summed item by item from the first (as pandas' row sum over
+    # one-column blocks did)
+    work[:, k] = work[:, 0]
+    for j in range(1, k):
+        work[:, k] += work[:, j]
+    work = pd.DataFrame(work)
+    results = []
+    for codes, ngroups in groupings:
+        grp = work.groupby(np.asarray(codes, dtype=np.int64)[complete], sort=True)
+        var = grp.var(ddof=1)
+        n = grp.size()
+        v = var.to_numpy()
+        sum_var = v[:, 0].copy()  # item variances summed in order, NaN if any is NaN
+        for j in range(1, k):
+            sum_var += v[:, j]
+        tot = v[:, k]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            a = (k / (k - 1)) * (1 - sum_var / tot) if k >= 2 else np.full(len(tot), np.nan)
+        a = np.where((tot > 0) & np.isfinite(tot), a, np.nan)
+        nn = n.to_numpy().astype(float)
+        lo, hi = _feldt(a, nn, k, ci)
+        at = var.index.to_numpy()
+        out = {"n_listwise": np.zeros(ngroups, dtype=np.int64)}
+        out["n_listwise"][at] = n.to_numpy()
+        for c, val in (("cronbach_alpha", a), ("ci_low", np.where(nn >= 2, lo, np.nan)),
+                       ("ci_high", np.where(nn >= 2, hi, np.nan))):
+            out[c] = np.full(ngroups, np.nan)
+            out[c][at] = val
+        results.append(out)
+    return results
 
 
 # --------------------------------------------------------------------------- group comparisons

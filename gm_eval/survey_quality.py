@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from gm_eval.evidence import Evidence
-from gm_eval.stats import DEFAULT_MIN_N, cronbach_alpha_by_group
+from gm_eval.stats import DEFAULT_MIN_N, _alpha_by_codes
 
 __all__ = ["SCALES", "SURVEY_QUALITY_COLUMNS", "survey_quality"]
 
@@ -58,19 +58,30 @@ SCALES: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
 _METHOD = "Cronbach's alpha, listwise deletion, Feldt 95% CI"
 
 
-def _item(df: pd.DataFrame, name: str) -> np.ndarray:
-    reverse = name.startswith("-")
-    col = name.lstrip("-")
+def _item(df: pd.DataFrame, col: str) -> np.ndarray:
+    """Item ``col`` as floats (NaN missing): numbers as they are, ``yes``/``true`` 1,
+    ``no``/``false``/``not_sure`` 0 (text mapped once per distinct value)."""
     if col not in df.columns:
         return np.full(len(df), np.nan)
     s = df[col]
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        v = pd.to_numeric(s, errors="coerce").astype(float).to_numpy(na_value=np.nan)
-    else:
-        low = s.astype("string").str.lower()
-        v = low.map({"yes": 1.0, "true": 1.0, "no": 0.0, "false": 0.0, "not_sure": 0.0})
-        v = pd.to_numeric(v, errors="coerce").astype(float).to_numpy(na_value=np.nan)
-    return 6 - v if reverse else v
+        return s.to_numpy(dtype=float, na_value=np.nan)
+    codes, uniq = pd.factorize(s)
+    low = pd.Series(np.asarray(uniq, dtype=object)).astype("string").str.lower()
+    v = low.map({"yes": 1.0, "true": 1.0, "no": 0.0, "false": 0.0, "not_sure": 0.0})
+    v = pd.to_numeric(v, errors="coerce").astype(float).to_numpy(na_value=np.nan)
+    return np.r_[v, np.nan][codes]
+
+
+def _sorted_codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(s, sort=True, use_na_sentinel=False)``, sorting only the distinct values."""
+    codes, uniq = pd.factorize(s, use_na_sentinel=False)
+    uniq = np.asarray(uniq, dtype=object)
+    na = pd.isna(uniq)
+    order = np.r_[np.flatnonzero(~na)[np.argsort(uniq[~na], kind="stable")], np.flatnonzero(na)]
+    rank = np.empty(len(uniq), dtype=np.int64)
+    rank[order] = np.arange(len(uniq))
+    return rank[codes], uniq[order]
 
 
 def survey_quality(evidence: Evidence, ci: float = 0.95, min_n: int = DEFAULT_MIN_N) -> pd.DataFrame:
@@ -103,16 +114,25 @@ def survey_quality(evidence: Evidence, ci: float = 0.95, min_n: int = DEFAULT_MI
     [['all', 5, 0.954], ['m', 5, 0.954]]
     """
     rows = []
+    columns: dict[tuple[str, str], np.ndarray] = {}  # each item converted once
+    groups: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for (survey, scale), (items, note) in SCALES.items():
         df = evidence.get(survey)
         if df is None or len(df) == 0:
             continue
-        names = [f"i{j}" for j in range(len(items))]
-        data = pd.DataFrame({n: _item(df, it) for n, it in zip(names, items, strict=True)})
-        data["mechanism_id"] = df["mechanism_id"].astype(object).to_numpy()
-        per = cronbach_alpha_by_group(data, "mechanism_id", names, ci=ci)
-        pooled = cronbach_alpha_by_group(data.assign(mechanism_id="all"), "mechanism_id", names, ci=ci)
-        res = pd.concat([pooled, per], ignore_index=True)
+        x = []
+        for it in items:
+            col = it.lstrip("-")
+            if (survey, col) not in columns:
+                columns[survey, col] = _item(df, col)
+            x.append(6 - columns[survey, col] if it.startswith("-") else columns[survey, col])
+        if survey not in groups:
+            groups[survey] = _sorted_codes(df["mechanism_id"])
+        codes, uniq = groups[survey]
+        per, pooled = _alpha_by_codes(x, [(codes, len(uniq)), (np.zeros(len(df), np.int64), 1)], ci)
+        res = pd.DataFrame({"mechanism_id": np.r_[np.array(["all"], dtype=object), uniq]})
+        for c in ("n_listwise", "cronbach_alpha", "ci_low", "ci_high"):
+            res[c] = np.r_[pooled[c], per[c]]
         res["survey"] = survey
         res["scale"] = scale
         res["items"] = ";".join(it.replace("-", "6-") if it.startswith("-") else it for it in items)

@@ -51,7 +51,15 @@ import pandas as pd
 
 from gm_eval.contract import DEFAULT_TARGET_ACK_DAYS, DEFAULT_TARGET_CLOSE_DAYS
 from gm_eval.evidence import Evidence
-from gm_eval.stats import _DAY_NS, DEFAULT_MIN_N, _km_arrays, _nanoseconds, join_flags, positions_in
+from gm_eval.stats import (
+    _DAY_NS,
+    DEFAULT_MIN_N,
+    _distinct_packed,
+    _km_from_distinct,
+    _nanoseconds,
+    join_flags,
+    positions_in,
+)
 
 __all__ = ["INTERVALS", "CURVE_COLUMNS", "SUMMARY_COLUMNS", "intervals", "interval_durations"]
 
@@ -94,21 +102,31 @@ def _col(df: pd.DataFrame, name: str) -> pd.Series:
 def _durations(start: tuple[np.ndarray, np.ndarray], end: tuple[np.ndarray, np.ndarray],
                in_scope: np.ndarray, still_open: np.ndarray, asof: int,
                censor_all: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(keep, duration in days, event) for one interval of one table.
+    """(rows kept, their duration in days, their event) for one interval of one table.
 
-    ``start`` and ``end`` are :func:`gm_eval.stats._nanoseconds` pairs, ``asof``
-    the evaluation date in nanoseconds.
+    ``start`` is the start dates in nanoseconds and where they are set and not
+    after as_of; ``end`` a :func:`gm_eval.stats._nanoseconds` pair; ``asof`` the
+    evaluation date in nanoseconds.
     """
-    s, s_nat = start
+    s, start_ok = start
     e, e_nat = end
-    has_end = ~e_nat & (e <= asof)
     # an end date after as_of is not yet observed: censored at as_of like a missing one
-    keep = ~s_nat & (s <= asof) & in_scope & (~e_nat | censor_all | still_open)
+    keep = start_ok & in_scope
+    if not censor_all:
+        keep &= ~e_nat | still_open
+    rows = np.flatnonzero(keep)
+    if len(rows) < len(keep):
+        s, e, e_nat = s[rows], e[rows], e_nat[rows]
+    has_end = ~e_nat & (e <= asof)
+    dur = np.where(has_end, e, asof)
+    dur -= s
+    later = dur >= 0
     # whole days as the datetime division computes them: (double) ns / (double) ns per day
-    dur = np.where(has_end, e, asof) - s
     dur = dur / float(_DAY_NS)
-    keep &= dur >= 0
-    return keep, np.floor(dur), has_end
+    np.floor(dur, out=dur)
+    if not later.all():
+        rows, dur, has_end = rows[later], dur[later], has_end[later]
+    return rows, dur, has_end
 
 
 def _is(values: pd.Series, *labels: str) -> np.ndarray:
@@ -123,8 +141,11 @@ def _is(values: pd.Series, *labels: str) -> np.ndarray:
     return values.isin(labels).fillna(False).to_numpy(dtype=bool)
 
 
-def _coded_durations(evidence: Evidence, mids: pd.Index) -> tuple[np.ndarray, ...]:
-    """(mechanism position, interval position, duration, event) over all intervals."""
+def _interval_rows(evidence: Evidence, mids: pd.Index):
+    """Yield (interval position, mechanism position, duration, event) of the rows of each interval.
+
+    Mechanism positions are in ``mids``; rows of other mechanisms are left out.
+    """
     asof = int(pd.Timestamp(pd.Timestamp(evidence.as_of).normalize()).as_unit("ns").value)
     names = list(INTERVALS)
     mech = evidence.mechanisms
@@ -133,11 +154,13 @@ def _coded_durations(evidence: Evidence, mids: pd.Index) -> tuple[np.ndarray, ..
     hot_pos = mids.get_indexer(pd.Index(mech["mechanism_id"]).astype(object))
     hot_by_pos = np.zeros(len(mids) + 1, dtype=bool)
     hot_by_pos[hot_pos[hot_pos >= 0]] = hot_mech[hot_pos >= 0]
-    parts: list[tuple[np.ndarray, ...]] = []
 
-    def add(mcode, name, keep, dur, ev):
-        parts.append((mcode[keep], np.full(int(keep.sum()), names.index(name), dtype=np.int64),
-                      dur[keep], ev[keep].astype(float)))
+    def rows(name, mcode, kept, dur, ev):
+        mc = mcode[kept]
+        if len(mc) and mc.min() < 0:
+            known = mc >= 0
+            mc, dur, ev = mc[known], dur[known], ev[known]
+        return names.index(name), mc, dur, ev
 
     cases = evidence.get("cases")
     if cases is not None and len(cases):
@@ -146,8 +169,7 @@ def _coded_durations(evidence: Evidence, mids: pd.Index) -> tuple[np.ndarray, ..
         is_open = _is(cases["status"], "open") if "status" in cases else np.ones(n, dtype=bool)
         hotline = hot_by_pos[mcode]
         if "referred_to" in cases:
-            ref = cases["referred_to"]
-            ref_target = ref.notna().to_numpy(dtype=bool) & ~_is(ref, *_REFERRAL_TARGETS_NONE)
+            ref_target = _set_and_not(cases["referred_to"], *_REFERRAL_TARGETS_NONE)
         else:
             ref_target = np.zeros(n, dtype=bool)
         sea = _is(cases["category"], "sexual_exploitation_abuse") if "category" in cases else \
@@ -160,11 +182,10 @@ def _coded_durations(evidence: Evidence, mids: pd.Index) -> tuple[np.ndarray, ..
             "received_to_assessed": (hotline, False),
             "received_to_removed": (hotline & sea, False),
         }
-        start = _nanoseconds(cases["received_at"])  # the same start for every case interval
+        start = _start(cases["received_at"], asof)  # the same start for every case interval
         for name, (scope, censor_all) in rules.items():
             end = _nanoseconds(_col(cases, INTERVALS[name][2]))
-            keep, dur, ev = _durations(start, end, scope | ~end[1], is_open, asof, censor_all)
-            add(mcode, name, keep & (mcode >= 0), dur, ev)
+            yield rows(name, mcode, *_durations(start, end, scope | ~end[1], is_open, asof, censor_all))
     clms = evidence.get("clms_children")
     if clms is not None and len(clms):
         mcode = positions_in(clms["mechanism_id"], mids)
@@ -172,13 +193,65 @@ def _coded_durations(evidence: Evidence, mids: pd.Index) -> tuple[np.ndarray, ..
         everyone = np.ones(len(clms), dtype=bool)
         for name in ("identified_to_referred", "identified_to_remediation"):
             _, start_col, end_col = INTERVALS[name]
-            keep, dur, ev = _durations(_nanoseconds(clms[start_col]), _nanoseconds(_col(clms, end_col)),
-                                       everyone, is_open, asof, True)
-            add(mcode, name, keep & (mcode >= 0), dur, ev)
+            yield rows(name, mcode, *_durations(_start(clms[start_col], asof),
+                                                _nanoseconds(_col(clms, end_col)),
+                                                everyone, is_open, asof, True))
+
+
+def _start(values: pd.Series, asof: int) -> tuple[np.ndarray, np.ndarray]:
+    """Start dates in nanoseconds, and where they are set and not after as_of."""
+    ns, nat = _nanoseconds(values)
+    return ns, ~nat & (ns <= asof)
+
+
+def _take(labels: np.ndarray, idx: np.ndarray):
+    """``labels[idx]`` for a frame column: strings as the ``str`` dtype the frame would infer,
+    taken in Arrow (no Python string per row)."""
+    if pd.api.types.infer_dtype(labels, skipna=False) == "string":
+        return pd.array(labels, dtype="str").take(idx)
+    return labels[idx]
+
+
+def _set_and_not(values: pd.Series, *labels: str) -> np.ndarray:
+    """Boolean array: value present and not one of ``labels``."""
+    out = ~_is(values, *labels)
+    out[out] = pd.notna(values.to_numpy()[out])  # missing only matters there
+    return out
+
+
+def _coded_durations(evidence: Evidence, mids: pd.Index) -> tuple[np.ndarray, ...]:
+    """(mechanism position, interval position, duration, event) over all intervals."""
+    parts = [(mc, np.full(len(mc), i, dtype=np.int64), dur, ev.astype(float))
+             for i, mc, dur, ev in _interval_rows(evidence, mids)]
     if not parts:
         z = np.zeros(0)
         return z.astype(np.int64), z.astype(np.int64), z, z
     return tuple(np.concatenate(x) for x in zip(*parts, strict=True))
+
+
+def _interval_keys(evidence: Evidence, mids: pd.Index) -> tuple[np.ndarray, int]:
+    """Every analysed row as one packed Kaplan-Meier key, and the key's time width.
+
+    The key is ``(group * width + days) * 2 + event`` with group = mechanism
+    position * number of intervals + interval position (:func:`gm_eval.stats._distinct_packed`);
+    durations are whole days >= 0, so no row needs a float.
+    """
+    n_i = len(INTERVALS)
+    parts = [(i, mc, dur.astype(np.int64), ev) for i, mc, dur, ev in _interval_rows(evidence, mids)]
+    width = max((int(p[2].max()) + 1 for p in parts if len(p[2])), default=1)
+    small = len(mids) * n_i * width * 2 < 2**31
+    keys = []
+    for i, mc, days, ev in parts:
+        key = mc * n_i
+        key += i
+        key *= width
+        key += days
+        key *= 2
+        key += ev
+        keys.append(key.astype(np.int32) if small else key)
+    if not keys:
+        return np.zeros(0, dtype=np.int64), width
+    return np.concatenate(keys), width
 
 
 def interval_durations(evidence: Evidence) -> pd.DataFrame:
@@ -268,22 +341,21 @@ def intervals(evidence: Evidence, alpha: float = 0.05, min_n: int = DEFAULT_MIN_
     names = list(INTERVALS)
     mids = mech["mechanism_id"].astype(object).to_numpy()
     n_m, n_i = len(mids), len(names)
-    mi, ii, dur, ev = _coded_durations(evidence, pd.Index(mids))
-    gid = (mi * n_i + ii).astype(np.int64)
+    key, width = _interval_keys(evidence, pd.Index(mids))
     tgt_ack = mech["target_ack_days"].to_numpy()
     tgt_close = mech["target_close_days"].to_numpy()
     target_by_gid = np.full(n_m * n_i, np.nan)
     target_by_gid[np.arange(n_m) * n_i + names.index("received_to_acknowledged")] = tgt_ack
     target_by_gid[np.arange(n_m) * n_i + names.index("received_to_closed")] = tgt_close
     # every mechanism x interval is a group (gid), those without rows get n = 0
-    curve, s = _km_arrays(gid, dur, ev > 0, n_m * n_i, probs=(0.5, 0.9), alpha=alpha,
-                          tgt=target_by_gid)
+    curve, s = _km_from_distinct(*_distinct_packed(key, width), n_m * n_i, probs=(0.5, 0.9),
+                                 alpha=alpha, tgt=target_by_gid)
 
     # curves back to ids
     cg = curve["group"]
     curves = pd.DataFrame({
-        "mechanism_id": mids[cg // n_i],
-        "interval": np.asarray(names, dtype=object)[cg % n_i],
+        "mechanism_id": _take(mids, cg // n_i),
+        "interval": _take(np.asarray(names, dtype=object), cg % n_i),
         "t": curve["t"],
         "survival": curve["survival"],
         "ci_low": curve["ci_low"],
