@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -636,29 +636,106 @@ def _check_message(col: Column, check: str) -> str:
     return check
 
 
+@dataclass
+class _TableChecks:
+    """What the one-table part of the cross-table checks found in a table.
+
+    Each finding is the arguments of one report entry (rows, column, values, problem,
+    expected, severity); :func:`_cross_checks` reports them in a fixed order, so that
+    the report is the same whether a table was checked by a loader thread as soon as
+    it was typed or afterwards with the others.
+    """
+
+    links: list = field(default_factory=list)  # mechanism_id known, dates in order
+    content: list = field(default_factory=list)  # table-specific consistency
+    future: list = field(default_factory=list)  # dates after today or as_of
+    latest: pd.Timestamp | None = None  # the table's latest date
+
+
+def _date_limit(as_of_given: pd.Timestamp | None, today: pd.Timestamp) -> tuple:
+    """The latest date allowed in the data, why, and what is expected instead."""
+    if as_of_given is None:
+        return today, "is in the future", f"a date on or before today ({today.date()})"
+    limit = min(as_of_given, today)
+    return limit, "is after the evaluation date (as_of)", f"a date on or before {limit.date()}"
+
+
+def _known_ids(mechanisms: pd.DataFrame | None) -> set | None:
+    return set(mechanisms["mechanism_id"].dropna()) if mechanisms is not None else None
+
+
+def _table_checks(name: str, df: pd.DataFrame, known: set | None, limit: tuple) -> _TableChecks:
+    """The checks of :func:`_cross_checks` that need only table ``name`` and the
+    mechanism ids (``known``, None when the mechanisms table is unusable)."""
+    t, out = TABLES[name], _TableChecks()
+    if name != "mechanisms" and known is not None and "mechanism_id" in df.columns:
+        bad = df["mechanism_id"].notna() & ~df["mechanism_id"].isin(known)
+        if bool(bad.any()):
+            out.links.append((df.index[bad], "mechanism_id", df.loc[bad, "mechanism_id"],
+                              "is not a mechanism_id of the mechanisms table",
+                              "an id listed in mechanisms", "error"))
+    for early, late in t.date_order:
+        if early in df.columns and late in df.columns:
+            e, lt = _day_ns(df[early]), _day_ns(df[late])
+            bad = (lt < e) & (lt != _NAT)  # a blank early date (NaT) is never later
+            if bool(bad.any()):
+                out.links.append((df.index[bad], late, df.loc[bad, late].dt.date.astype(str),
+                                  f"is before {early}", f"{late} on or after {early}", "error"))
+    if name == "workforce":
+        for col in ("female", "aged_15_17", "migrant"):
+            if col in df.columns:
+                bad = df[col].notna() & df["headcount"].notna() & (df[col] > df["headcount"])
+                if bool(bad.any()):
+                    out.content.append((df.index[bad], col, df.loc[bad, col].astype(str),
+                                        "is larger than headcount", f"{col} at most headcount",
+                                        "error"))
+    if name == "cases" and "closed_at" in df.columns:
+        bad = (df["status"] == "open") & df["closed_at"].notna()
+        if bool(bad.any()):
+            out.content.append((df.index[bad], "status", df.loc[bad, "status"],
+                                "is open but closed_at is set (treated as closed on that date)",
+                                "status closed, withdrawn or ineligible", "warning"))
+    if name == "worker_survey" and "used" in df.columns:
+        for col in ("informed_outcome", "satisfied"):
+            if col in df.columns:
+                bad = (df["used"] == False) & df[col].notna()  # noqa: E712
+                if bool(bad.any()):
+                    out.content.append((
+                        df.index[bad], col, df.loc[bad, col].astype(str),
+                        "is answered by a respondent who has not used the mechanism (ignored)",
+                        "blank when used = no", "warning"))
+    dates = [c for c in t.columns_of_kind("date") if c in df.columns]
+    latest = [v for v in (_day_ns(df[c]).max() for c in dates if len(df)) if v != _NAT]
+    out.latest = pd.Timestamp(max(latest)) if latest else None  # NaT is the smallest value
+    lim, why, expected = limit
+    for c in dates:
+        bad = _day_ns(df[c]) > lim.value  # NaT never is
+        if bool(bad.any()):
+            out.future.append((df.index[bad], c, df.loc[bad, c].dt.date.astype(str), why,
+                               expected, "error"))
+    return out
+
+
 def _cross_checks(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable],
                   report: ValidationReport, seen: Counter, as_of_given: pd.Timestamp | None,
-                  today: pd.Timestamp) -> pd.Timestamp:
+                  today: pd.Timestamp, checked: dict[str, _TableChecks] | None = None
+                  ) -> pd.Timestamp:
+    """Checks between tables and of dates; returns the evaluation date.
+
+    ``checked`` holds the one-table part (:func:`_table_checks`) already done for some
+    tables, with the same mechanism ids and date limit.
+    """
     def emit(name, rows, column, values, problem, expected, severity="error"):
         _Typer(raws[name], report, seen).problem(rows, column, values, problem, expected, severity)
 
-    mech = typed.get("mechanisms")
-    known = set(mech["mechanism_id"].dropna()) if mech is not None else None
-    for name, df in typed.items():
-        t = TABLES[name]
-        if name != "mechanisms" and known is not None and "mechanism_id" in df.columns:
-            bad = df["mechanism_id"].notna() & ~df["mechanism_id"].isin(known)
-            if bool(bad.any()):
-                emit(name, df.index[bad], "mechanism_id", df.loc[bad, "mechanism_id"],
-                     "is not a mechanism_id of the mechanisms table",
-                     "an id listed in mechanisms")
-        for early, late in t.date_order:
-            if early in df.columns and late in df.columns:
-                e, lt = _day_ns(df[early]), _day_ns(df[late])
-                bad = (lt < e) & (lt != _NAT)  # a blank early date (NaT) is never later
-                if bool(bad.any()):
-                    emit(name, df.index[bad], late, df.loc[bad, late].dt.date.astype(str),
-                         f"is before {early}", f"{late} on or after {early}")
+    limit = _date_limit(as_of_given, today)
+    known = _known_ids(typed.get("mechanisms"))
+    checked = checked or {}
+    found = {n: checked[n] if n in checked else _table_checks(n, df, known, limit)
+             for n, df in typed.items()}
+    for name in typed:
+        for f in found[name].links:
+            emit(name, *f)
     # Follow-ups must belong to an identified child, on or after identification.
     ch, fu = typed.get("clms_children"), typed.get("clms_followups")
     if fu is not None and len(fu):
@@ -681,53 +758,18 @@ def _cross_checks(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable],
             report.add(Problem("error", "clms_followups", raws["clms_followups"].file, None, None,
                                None, "follow-up visits given without clms_children",
                                "a clms_children table for the children visited"))
-    wf = typed.get("workforce")
-    if wf is not None:
-        for col in ("female", "aged_15_17", "migrant"):
-            if col in wf.columns:
-                bad = wf[col].notna() & wf["headcount"].notna() & (wf[col] > wf["headcount"])
-                if bool(bad.any()):
-                    emit("workforce", wf.index[bad], col, wf.loc[bad, col].astype(str),
-                         "is larger than headcount", f"{col} at most headcount")
-    cases = typed.get("cases")
-    if cases is not None and "closed_at" in cases.columns:
-        bad = (cases["status"] == "open") & cases["closed_at"].notna()
-        if bool(bad.any()):
-            emit("cases", cases.index[bad], "status", cases.loc[bad, "status"],
-                 "is open but closed_at is set (treated as closed on that date)",
-                 "status closed, withdrawn or ineligible", "warning")
-    ws = typed.get("worker_survey")
-    if ws is not None and "used" in ws.columns:
-        for col in ("informed_outcome", "satisfied"):
-            if col in ws.columns:
-                bad = (ws["used"] == False) & ws[col].notna()  # noqa: E712
-                if bool(bad.any()):
-                    emit("worker_survey", ws.index[bad], col, ws.loc[bad, col].astype(str),
-                         "is answered by a respondent who has not used the mechanism (ignored)",
-                         "blank when used = no", "warning")
+    for name in ("workforce", "cases", "worker_survey"):
+        for f in found[name].content if name in found else ():
+            emit(name, *f)
     # Dates: never in the future, never after as_of.
-    latest = []
-    for name, df in typed.items():
-        for c in TABLES[name].columns_of_kind("date"):
-            if c in df.columns and len(df):
-                v = _day_ns(df[c]).max()  # NaT is the smallest value
-                if v != _NAT:
-                    latest.append(pd.Timestamp(v))
+    latest = [f.latest for f in found.values() if f.latest is not None]
     data_latest = max(latest) if latest else None
-    limit, why, expected = today, "is in the future", f"a date on or before today ({today.date()})"
-    if as_of_given is not None:
-        if as_of_given > today:
-            report.add(Problem("error", "mechanisms", "", None, None, str(as_of_given.date()),
-                               "--as-of is in the future", f"a date on or before {today.date()}"))
-        limit = min(as_of_given, today)
-        why = "is after the evaluation date (as_of)"
-        expected = f"a date on or before {limit.date()}"
-    for name, df in typed.items():
-        for c in TABLES[name].columns_of_kind("date"):
-            if c in df.columns:
-                bad = _day_ns(df[c]) > limit.value  # NaT never is
-                if bool(bad.any()):
-                    emit(name, df.index[bad], c, df.loc[bad, c].dt.date.astype(str), why, expected)
+    if as_of_given is not None and as_of_given > today:
+        report.add(Problem("error", "mechanisms", "", None, None, str(as_of_given.date()),
+                           "--as-of is in the future", f"a date on or before {today.date()}"))
+    for name in typed:
+        for f in found[name].future:
+            emit(name, *f)
     if as_of_given is not None:
         return as_of_given
     if data_latest is None:
@@ -787,13 +829,14 @@ def validate_tables(raws: dict[str, RawTable], as_of=None, today: dt.date | None
     return _finish_validation(raws, done, as_of=as_of, today=today, key=key)
 
 
-def _finish_validation(raws: dict[str, RawTable], done: dict, as_of, today, key, ready=None
-                       ) -> tuple[Evidence | None, ValidationReport]:
+def _finish_validation(raws: dict[str, RawTable], done: dict, as_of, today, key, ready=None,
+                       checked=None) -> tuple[Evidence | None, ValidationReport]:
     """Merge the per-table results of :func:`_type_one`, run the cross-table checks and,
     when there is no error, pseudonymise into :class:`Evidence`.
 
     ``ready`` maps tables to futures of their pseudonyms
-    (:func:`gm_eval.pseudonym.pseudonym_columns`, computed while the checks run).
+    (:func:`gm_eval.pseudonym.pseudonym_columns`, computed while the checks run);
+    ``checked`` to the one-table checks already done (:func:`_table_checks`).
     """
     report = ValidationReport()
     seen: Counter = Counter()
@@ -819,7 +862,7 @@ def _finish_validation(raws: dict[str, RawTable], done: dict, as_of, today, key,
         seen.update(cnt)
         if out is not None:
             typed[name] = out
-    as_of_ts = _cross_checks(typed, raws, report, seen, as_of_given, today_ts)
+    as_of_ts = _cross_checks(typed, raws, report, seen, as_of_given, today_ts, checked)
     report.as_of = as_of_ts
     if not report.ok:
         return None, report
@@ -884,20 +927,36 @@ def _read_and_validate(data_dir, mapping, as_of, today):
     except InputError:
         early_key = None  # none yet, or unreadable: pseudonymised (or reported) at the end
     ready = {}
+    try:  # the date limit of the one-table checks (a bad --as-of is reported at the end)
+        limit = _date_limit(_parse_as_of(as_of), pd.Timestamp(today or dt.date.today()).normalize())
+    except InputError:
+        limit = None
+    checked: dict[str, _TableChecks] = {}
+    mechanisms: Future = Future()  # the typed mechanisms table (None when unusable)
+    if "mechanisms" not in files:
+        mechanisms.set_result(None)
 
     def read_and_type(name: str):
-        # Each table is typed as soon as it is read: the large cases table is typed
-        # while the other files are still being read (two at a time); its ids are
-        # pseudonymised by the other thread, once it is free, while this one types it.
+        # Each table is typed and checked as soon as it is read: the large cases table
+        # is typed while the other files are still being read (two at a time); its ids
+        # are pseudonymised by the other thread, once it is free, while this one types it.
         path = files[name]
+        typed = None
         try:
-            raw = read_table_file(name, path, m, contract_only=True)
-        except InputError as exc:
-            return None, Problem("error", name, path.name, None, None, None,
-                                 str(exc).removeprefix(f"{path.name}: ")), None
-        if early_key is not None and name in RECORD_ID_COLUMNS:
-            ready[name] = pool.submit(_early_pseudonyms, name, raw, early_key)
-        return raw, None, _type_one(name, raw)
+            try:
+                raw = read_table_file(name, path, m, contract_only=True)
+            except InputError as exc:
+                return None, Problem("error", name, path.name, None, None, None,
+                                     str(exc).removeprefix(f"{path.name}: ")), None
+            if early_key is not None and name in RECORD_ID_COLUMNS:
+                ready[name] = pool.submit(_early_pseudonyms, name, raw, early_key)
+            typed = _type_one(name, raw)
+        finally:
+            if name == "mechanisms":
+                mechanisms.set_result(typed[0] if typed else None)
+        if typed[0] is not None and limit is not None:
+            checked[name] = _table_checks(name, typed[0], _known_ids(mechanisms.result()), limit)
+        return raw, None, typed
 
     def size(name: str) -> int:
         try:
@@ -905,7 +964,8 @@ def _read_and_validate(data_dir, mapping, as_of, today):
         except OSError:
             return 0  # reported by the reader
 
-    order = sorted(files, key=lambda n: -size(n))  # largest file first
+    # mechanisms first (every other table's checks need its ids), then the largest first
+    order = sorted(files, key=lambda n: (n != "mechanisms", -size(n)))
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gm-eval-load") as pool:
         results = dict(zip(order, pool.map(read_and_type, order), strict=True))
         raws: dict[str, RawTable] = {}
@@ -918,7 +978,7 @@ def _read_and_validate(data_dir, mapping, as_of, today):
             else:
                 raws[name], done[name] = raw, typed
         ev, report = _finish_validation(raws, done, as_of=as_of, today=today, key=None,
-                                        ready=ready if not unreadable else None)
+                                        ready=ready if not unreadable else None, checked=checked)
     if unreadable:
         # A table that could not be read at all is an error, not an absent table.
         names = {p.table for p in unreadable}

@@ -59,3 +59,44 @@ def test_invalid_data_creates_no_key(data_dir, tmp_path, monkeypatch):
     with pytest.raises(ValidationFailed):
         load(bad)
     assert not key_path().exists()
+
+
+@pytest.mark.parametrize("as_of", [None, "2025-03-31"])
+def test_cross_table_findings_are_reported_as_by_the_one_step_path(data_dir, tmp_path, as_of):
+    """Tables checked by the loader threads as soon as they are typed give the report
+    (every problem, in the same order) that checking them all at the end gives."""
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for p in data_dir.iterdir():
+        (bad / p.name).write_bytes(p.read_bytes())
+
+    def edit(name, fn):
+        df = pd.read_csv(bad / f"{name}.csv", dtype=str, keep_default_na=False)
+        fn(df)
+        df.to_csv(bad / f"{name}.csv", index=False)
+
+    def cases(df):
+        df.loc[3, "mechanism_id"] = "NOPE"  # not a mechanism
+        df.loc[5, "closed_at"] = "2000-01-01"  # before received_at
+        df.loc[7, ["status", "closed_at"]] = ["open", df.loc[7, "received_at"]]  # warning
+        df.loc[9, "received_at"] = "2099-01-01"  # in the future / after as_of
+
+    def workforce(df):
+        df.loc[0, "female"] = str(int(df.loc[0, "headcount"]) + 1)
+
+    def worker_survey(df):
+        df.loc[2, ["used", "satisfied"]] = ["no", "4"]  # warning
+        df.loc[4, "mechanism_id"] = "NOPE"
+
+    edit("cases", cases)
+    edit("workforce", workforce)
+    edit("worker_survey", worker_survey)
+    threaded = check_data_dir(bad, as_of=as_of)
+    _, one_step = validate_tables(read_data_dir(bad), as_of=as_of)
+    assert not threaded.ok
+    assert threaded.format() == one_step.format()
+    assert [p.format() for p in threaded.problems] == [p.format() for p in one_step.problems]
+    kinds = {(p.table, p.column) for p in threaded.problems}
+    assert {("cases", "mechanism_id"), ("cases", "closed_at"), ("cases", "status"),
+            ("cases", "received_at"), ("workforce", "female"), ("worker_survey", "satisfied"),
+            ("worker_survey", "mechanism_id")} <= kinds
