@@ -177,7 +177,9 @@ def _nanoseconds(values) -> tuple[np.ndarray, np.ndarray]:
     ``(b - a) // _DAY_NS`` is ``(b - a).dt.days`` and ``(b - a) / _DAY_NS`` is
     ``(b - a) / np.timedelta64(1, "D")`` (where neither is missing).
     """
-    ns = pd.to_datetime(values).to_numpy(dtype="datetime64[ns]").view(np.int64)
+    if not (isinstance(values, pd.Series | pd.Index) and values.dtype == "datetime64[ns]"):
+        values = pd.to_datetime(values)  # (a copy even when already datetime64[ns])
+    ns = values.to_numpy(dtype="datetime64[ns]").view(np.int64)
     return ns, ns == _NAT
 
 
