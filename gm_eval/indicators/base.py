@@ -430,14 +430,17 @@ def km_summary(group, duration, event, targets=None) -> pd.DataFrame:
     dur = np.asarray(duration, dtype=float)
     ev = flag(event)
     sel = codes >= 0
-    present = np.bincount(codes[sel], minlength=len(labels)) > 0
+    present = np.bincount(codes if sel.all() else codes[sel], minlength=len(labels)) > 0
     keep = sel & np.isfinite(dur)
+    everyone = bool(keep.all())  # then no row is copied
+    g = codes if everyone else codes[keep]
     tgt = None
     if targets is not None:
         tgt_all = np.asarray(targets, dtype=float)
         tgt = np.full(len(labels), np.nan)
-        tgt[codes[keep]] = tgt_all[keep]  # constant within group: any row will do
-    curve, summ = _km_arrays(codes[keep], dur[keep], ev[keep], len(labels), probs=(0.5,), tgt=tgt)
+        tgt[g] = tgt_all if everyone else tgt_all[keep]  # constant within group: any row will do
+    curve, summ = _km_arrays(g, dur if everyone else dur[keep], ev if everyone else ev[keep],
+                             len(labels), probs=(0.5,), tgt=tgt)
     idx = pd.Index(labels[present], name="group")
     out = pd.DataFrame(
         {"n": summ["n"][present], "events": summ["events"][present], "median": summ["q50"][present]},
