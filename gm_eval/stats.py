@@ -779,7 +779,7 @@ def join_labels(keys, labels) -> pd.Series:
         return pd.Series(dtype=object)
     lcode, luniq = pd.factorize(lab, sort=True)
     kcode, kuniq = pd.factorize(k, sort=True)
-    pair = np.unique(kcode.astype(np.int64) * len(luniq) + lcode)
+    pair = _distinct(kcode.astype(np.int64) * len(luniq) + lcode)
     kk, ll = pair // len(luniq), pair % len(luniq)
     starts = np.flatnonzero(np.r_[True, kk[1:] != kk[:-1]])
     joined = _join_runs(ll, starts, np.asarray(luniq, dtype=object))
@@ -1140,6 +1140,13 @@ def _seg_sum(values, codes, n: int) -> np.ndarray:
     return pd.Series(v).groupby(codes).sum().reindex(np.arange(n), fill_value=0.0).to_numpy()
 
 
+def _distinct(a: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of an integer array (``np.unique``, which numpy 2
+    computes by hashing first, is many times slower on these arrays)."""
+    s = np.sort(a)
+    return s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s
+
+
 def _starts(keys: np.ndarray) -> np.ndarray:
     """Indices where a sorted key array changes (0 first)."""
     return np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, np.int64)
@@ -1183,7 +1190,7 @@ def _chi2_cells(tid, row, col, o, correction: bool = True) -> dict[str, np.ndarr
     nrow = len(rfirst)
     nr = np.bincount(rti, minlength=ntest)
     ncode = int(col.max()) + 1
-    ck = np.unique(ti * ncode + col)  # the columns of each table, sorted
+    ck = _distinct(ti * ncode + col)  # the columns of each table, sorted
     cti, ccol = ck // ncode, ck % ncode
     nc = np.bincount(cti, minlength=ntest)
     cfirst = np.r_[0, np.cumsum(nc)[:-1]]
