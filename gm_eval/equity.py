@@ -50,12 +50,14 @@ from gm_eval.evidence import Evidence
 from gm_eval.stats import (
     DEFAULT_MIN_N,
     _chi2_cells,
+    _distinct,
+    _join_runs,
     _kruskal_stats,
     _mwu_stats,
     _rank_cells,
+    _starts,
     binomtest_two_sided,
     holm_by_group,
-    join_labels,
     positions_in,
     wilson_interval,
 )
@@ -180,7 +182,8 @@ class _Table:
         """``pd.factorize`` of a column: codes (-1 missing) and the distinct values."""
         if col not in self._codes:
             c, u = pd.factorize(self.df[col])
-            self._codes[col] = (c, np.asarray(u, dtype=object))
+            small = np.int8 if len(u) < 127 else np.int16 if len(u) < 32767 else np.int32
+            self._codes[col] = (c.astype(small), np.asarray(u, dtype=object))
         return self._codes[col]
 
     def is_(self, col: str, *labels: str) -> np.ndarray:
@@ -198,6 +201,20 @@ class _Table:
         if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
             return s.to_numpy(dtype=float, na_value=np.nan)
         return pd.to_numeric(s, errors="coerce").astype(float).to_numpy(na_value=np.nan)
+
+    def state(self, col: str) -> np.ndarray:
+        """:meth:`bool` as int8 codes: 1, 0, and 2 for missing."""
+        if col not in self:
+            return np.full(len(self.df), 2, dtype=np.int8)
+        s = self.df[col]
+        if pd.api.types.is_bool_dtype(s.dtype):
+            return s.to_numpy(dtype=np.int8, na_value=2)
+        if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+            c, u = self.codes(col)
+            v = _as_bool(pd.Series(u, dtype=object))
+            return np.r_[np.where(np.isnan(v), 2, v).astype(np.int8), np.int8(2)][c]
+        v = self.bool(col)
+        return np.where(np.isnan(v), 2, v).astype(np.int8)
 
     def bool(self, col: str) -> np.ndarray:
         """Float array 1/0 with NaN for missing (booleans or yes/no text)."""
@@ -223,84 +240,101 @@ def _as_bool(s: pd.Series) -> np.ndarray:
 
 
 def _outcomes(table: str, t: _Table) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
-    """indicator id -> (success as 1/0/NaN over all rows (NaN = not eligible), likert or None)."""
+    """indicator id -> (state of every row as int8: 1 success, 0 failure, 2 not eligible or
+    missing; the 1-5 rating behind it as floats, or None). One byte a row: the float
+    form (NaN = not eligible) of each indicator need not exist."""
     out: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+
+    def where(cond: np.ndarray, state: np.ndarray) -> np.ndarray:
+        state[~cond] = 2
+        return state
+
+    def rating(v: np.ndarray) -> np.ndarray:
+        st = (v >= 4).astype(np.int8)
+        st[np.isnan(v)] = 2
+        return st
+
     if table == "cases":
         closed = t.is_("status", "closed")
         known = t.is_("outcome", "remedied", "partially_remedied", "no_remedy")
-        rem = t.is_("outcome", "remedied", "partially_remedied").astype(float)
-        out["rights_compatible.remedy_rate"] = (np.where(closed & known, rem, np.nan), None)
+        rem = t.is_("outcome", "remedied", "partially_remedied").astype(np.int8)
+        out["rights_compatible.remedy_rate"] = (where(closed & known, rem), None)
         anon = t.bool("anonymous")
         out["transparent.informed_rate"] = (
-            np.where(closed & (anon == 0), t.bool("complainant_informed"), np.nan), None)
+            where(closed & (anon == 0), t.state("complainant_informed")), None)
+        del anon
         sat = t.num("satisfaction")
-        out["legitimate.satisfaction_rate"] = (np.where(np.isnan(sat), np.nan, sat >= 4), sat)
-        out["equitable.advice_rate"] = (np.where(closed, t.bool("advice_provided"), np.nan), None)
+        out["legitimate.satisfaction_rate"] = (rating(sat), sat)
+        out["equitable.advice_rate"] = (where(closed, t.state("advice_provided")), None)
         out["engagement_dialogue.dialogue_rate"] = (
-            np.where(closed, t.bool("resolved_by_dialogue"), np.nan), None)
-        out["rights_compatible.retaliation_rate"] = (t.bool("retaliation_reported"), None)
+            where(closed, t.state("resolved_by_dialogue")), None)
+        out["rights_compatible.retaliation_rate"] = (t.state("retaliation_reported"), None)
     elif table == "worker_survey":
         for iid, col in (("legitimate.trust_rate", "trust"),
                          ("accessible.fear_of_retaliation_rate", "fear_retaliation")):
             v = t.num(col)
-            out[iid] = (np.where(np.isnan(v), np.nan, v >= 4), v)
+            out[iid] = (rating(v), v)
         for iid, col in (("accessible.awareness_rate", "aware"),
                          ("accessible.knows_how_rate", "knows_how"),
                          ("transparent.survey_informed_rate", "informed_outcome"),
                          ("engagement_dialogue.consultation_rate", "consulted")):
-            out[iid] = (t.bool(col), None)
+            out[iid] = (t.state(col), None)
     elif table == "child_survey":
-        out["accessible.child_awareness_rate"] = (t.bool("knows_where_to_tell"), None)
+        out["accessible.child_awareness_rate"] = (t.state("knows_where_to_tell"), None)
     return out
 
 
-def _group_codes(table: str, t: _Table, dimension: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """Integer group code of every row and the labels (missing -> ``unknown``).
+def _group_codes(table: str, t: _Table, dimension: str
+                 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray] | None:
+    """Group of every row as ``(codes, lut, labels)`` (missing -> ``unknown``).
 
-    Works on codes throughout: converting millions of Arrow strings to Python
-    objects would dominate the run time.
+    Row ``i`` is in group ``lut[codes[i]]`` (``codes[i]`` when ``lut`` is None),
+    labelled ``labels[...]``. Works on codes throughout: converting millions of
+    Arrow strings to Python objects would dominate the run time.
     """
     if dimension not in TABLE_DIMENSIONS.get(table, ()):
         return None
     if dimension == "age_band":
         a = t.num("age")
-        codes = np.where(np.isnan(a), 3, (a >= 15).astype(np.int64) + (a >= 18))
-        return codes, np.array(AGE_BANDS, dtype=object)
+        codes = (a >= 15).astype(np.int8)
+        codes += a >= 18
+        codes[np.isnan(a)] = 3
+        return codes, None, np.array(AGE_BANDS, dtype=object)
     if dimension == "migrant":
         if "migrant" not in t:
             return None
         m = t.bool("migrant")
         codes = np.where(np.isnan(m), 2, np.where(m == 1, 0, 1))
-        return codes.astype(np.int64), np.array(["migrant", "non_migrant", UNKNOWN], dtype=object)
+        return codes.astype(np.int8), None, np.array(["migrant", "non_migrant", UNKNOWN], dtype=object)
     col = {"site": "site_id"}.get(dimension, dimension)
     if col not in t:
         return None
     codes, uniq = t.codes(col)
     labels = np.array([str(u) for u in uniq] + [UNKNOWN], dtype=object)
-    codes = codes.astype(np.int64)  # a copy: the cached codes stay as they are
-    codes[codes < 0] = len(uniq)
+    lut = np.arange(len(labels), dtype=np.int64)  # code -1 (missing) reads the last entry
     # a literal 'unknown' value and missing values form one group
     lit = np.flatnonzero(labels[:-1] == UNKNOWN)
     if len(lit):
-        codes[codes == lit[0]] = len(uniq)
-    return codes, labels
+        lut[lit[0]] = len(uniq)
+    return codes, lut, labels
 
 
-def _compact(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Like ``np.unique(key, return_inverse=True)`` for keys in [-1, size), by counting
-    (or hashing, when the key space is much larger than the keys: sites)."""
-    if size > 4 * len(key):
-        codes, uniq = pd.factorize(key)
+def _compact(k1: np.ndarray, size: int, out: np.ndarray | None = None
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(k1 - 1, return_inverse=True)`` for ``k1`` in [0, size], by counting
+    (or hashing, when the key space is much larger than the keys: sites); the
+    inverse is written to ``out`` when given."""
+    if size > 4 * len(k1):
+        codes, uniq = pd.factorize(k1)
         order = np.argsort(uniq)
         rank = np.empty(len(uniq), dtype=np.int64)
         rank[order] = np.arange(len(uniq))
-        return uniq[order], rank[codes]
-    k1 = key + 1
+        return uniq[order] - 1, rank.take(codes, out=out)
     counts = np.bincount(k1, minlength=size + 1)
     present = np.flatnonzero(counts)
     remap = np.full(size + 1, -1, dtype=np.int64)
     remap[present] = np.arange(len(present))
-    return present - 1, remap.take(k1)
+    return present - 1, remap.take(k1, out=out)
 
 
 @dataclass
@@ -347,10 +381,11 @@ def _cells(evidence: Evidence, dimensions: Sequence[str]) -> _Cells:
         if df is None or len(df) == 0:
             continue
         t = _Table(df)
-        mcode = positions_in(df["mechanism_id"], mids)
+        mcode = positions_in(df["mechanism_id"], mids).astype(np.int32)
         tables[table] = (t, mcode)
         okm = mcode >= 0
         all_in = bool(okm.all())
+        scratch = [np.empty(len(df), dtype=np.intp) for _ in range(4)]
         # per indicator, once: its state on every row (0/1, 2 = no outcome) and the
         # Likert value of every row (0-4, 5 = none)
         outcomes = _outcomes(table, t)
@@ -358,34 +393,42 @@ def _cells(evidence: Evidence, dimensions: Sequence[str]) -> _Cells:
         for spec in RATE_SPECS:
             if spec.table != table or spec.indicator_id not in outcomes:
                 continue
-            y, lik = outcomes[spec.indicator_id]
-            state = np.where(okm & ~np.isnan(y), y, 2).astype(np.int8)
+            state, lik = outcomes.pop(spec.indicator_id)
+            if not all_in:
+                state[~okm] = 2
             lstate = None
             if lik is not None:
+                lv = np.round(lik)
+                np.clip(lv, 1, 5, out=lv)
+                lv -= 1
                 with np.errstate(invalid="ignore"):
-                    lv = np.clip(np.round(lik), 1, 5) - 1
-                lstate = np.where(okm & ~np.isnan(lik), lv, 5).astype(np.int8)
+                    lstate = lv.astype(np.int8)
+                del lv
+                lstate[np.isnan(lik) | ~okm] = 5
             prepared.append((spec, state, lstate))
         for dim in dimensions:
             gc = _group_codes(table, t, dim)
             if gc is None:
                 continue
-            gcode, glab = gc
+            src, lut, glab = gc
             ng = len(glab)
-            # compact code of each (mechanism, group) pair present; -1 outside the mechanisms
-            key = mcode * ng
-            key += gcode
+            # compact code of each (mechanism, group) pair present, -1 outside the
+            # mechanisms; in the table's scratch rows (8 bytes a row each, reused)
+            k1, base, key, lbase = scratch
+            np.multiply(mcode, ng, out=k1)
+            if lut is None:
+                k1 += src
+            else:
+                k1 += lut.take(src, out=key)
             if not all_in:
-                key[~okm] = -1
-            pairs, pair = _compact(key, nm * ng)
-            del key
+                k1[~okm] = -1
+            k1 += 1
+            pairs, _ = _compact(k1, nm * ng, out=base)
             pm, pg = pairs // ng, pairs % ng
             npairs = len(pairs)
-            base = pair  # (pair + 1) * 3, in place: the temporaries are 8 bytes a row
-            base += 1
+            base += 1  # (pair + 1) * 3
             base *= 3
-            key = np.empty(len(base), dtype=np.intp)
-            lbase = None
+            have_lbase = False
             for spec, state, lstate in prepared:
                 c = len(combos)
                 combos.append((spec.indicator_id, dim, lstate is not None))
@@ -396,8 +439,9 @@ def _cells(evidence: Evidence, dimensions: Sequence[str]) -> _Cells:
                 pos = np.flatnonzero(n)
                 bins.append((np.full(len(pos), c), pm[pos], pg[pos], sx[pos], n[pos]))
                 if lstate is not None:
-                    if lbase is None:
-                        lbase = base * 2
+                    if not have_lbase:
+                        np.multiply(base, 2, out=lbase)
+                        have_lbase = True
                     np.add(lbase, lstate, out=key)
                     w = np.bincount(key, minlength=6 * (npairs + 1))[6:].reshape(-1, 6)
                     w = w[:, :5]
@@ -435,7 +479,14 @@ def _text(names: np.ndarray, codes: np.ndarray):
 
 def _string_ranks(values: np.ndarray) -> np.ndarray:
     """Rank of each string in sort order (equal strings share a rank)."""
-    return np.unique(np.asarray(values, dtype=object).astype(str), return_inverse=True)[1]
+    codes, uniq = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+    uniq = np.asarray(uniq, dtype=object)
+    na = pd.isna(uniq)  # missing last, as pandas sorts
+    order = np.r_[np.flatnonzero(~na)[np.argsort(uniq[~na].astype(str), kind="stable")],
+                  np.flatnonzero(na)]
+    rank = np.empty(len(uniq), dtype=np.int64)
+    rank[order] = np.arange(len(uniq))
+    return rank[codes]
 
 
 # --------------------------------------------------------------------------- disaggregation
@@ -647,7 +698,7 @@ def _rate_tests(cells: _Cells, min_group_n: int) -> dict | None:
         keep = co > 0
         r = _chi2_cells(ct[keep], cg[keep], cy[keep], co[keep])
         small = (r["min_e"] < 5.0) | (r["dof"] < 1)
-        groups = join_labels(r["row_test"], allv[cg[keep][r["row_first"]]]).reindex(r["test"]).to_numpy()
+        groups = _join_runs(cg[keep][r["row_first"]], _starts(r["row_test"]), allv)
         flags = np.where(small | (r["dof"] == 0), "small_n", "").astype(object)
         parts.append((r["test"], np.where(small, np.nan, r["statistic"]),
                       np.where(small, np.nan, r["p_value"]), np.where(small, np.nan, r["effect_size"]),
@@ -667,7 +718,7 @@ def _rate_tests(cells: _Cells, min_group_n: int) -> dict | None:
         pos = cw > 0
         if pos.any():
             r = _rank_cells(ct[pos], cg[pos], cv[pos], cw[pos])
-            groups = join_labels(r["test"][r["gtest"]], allv[cg[pos][r["gfirst"]]]).reindex(r["test"]).to_numpy()
+            groups = _join_runs(cg[pos][r["gfirst"]], r["first"], allv)
             k = r["k"]
             two, more = k == 2, k > 2
             if two.any():
@@ -695,16 +746,15 @@ def _rate_tests(cells: _Cells, min_group_n: int) -> dict | None:
         cols["effect_size_name"].append(np.full(ok.sum(), name, dtype=object))
     # tests with a known group but fewer than two testable groups: small_n, no statistic
     done = np.concatenate(cols["tid"]) if cols["tid"] else np.zeros(0, dtype=np.int64)
-    kt = np.unique(tid_k)
+    kt = _distinct(tid_k)
     short = kt[~np.isin(kt, done)]
     if len(short):
-        sel = np.isin(tid_k, short)
-        known_groups = join_labels(tid_k[sel], allv[grank_k[sel]])
+        sel = np.isin(tid_k, short)  # rows sorted by (test, label): the labels join in order
         sl = is_lik[short // nm]
         cols["tid"].append(short)
         for key in ("statistic", "p_value", "effect_size"):
             cols[key].append(np.full(len(short), np.nan))
-        cols["groups"].append(known_groups.reindex(short).to_numpy())
+        cols["groups"].append(_join_runs(grank_k[sel], _starts(tid_k[sel]), allv))
         cols["flags"].append(np.full(len(short), "small_n", dtype=object))
         cols["test"].append(np.where(sl, "mann_whitney", "chi2").astype(object))
         cols["effect_size_name"].append(np.where(sl, "rank_biserial", "cramers_v").astype(object))

@@ -190,11 +190,22 @@ def score_indicators(indicators: pd.DataFrame, profile: dict, k: int = 5) -> pd.
     Rows without a value, and rows whose denominator ``n`` is below ``k`` (their
     value will be withheld on publication), get no score.
     """
-    spec = pd.DataFrame(profile["indicators"]).T
-    t = indicators["indicator_id"].map(spec["target"]).astype(float).to_numpy()
-    f = indicators["indicator_id"].map(spec["floor"]).astype(float).to_numpy()
+    spec = profile["indicators"]
+    # each distinct indicator id looked up once (NaN for ids the profile lacks)
+    codes, ids = pd.factorize(indicators["indicator_id"])
+
+    def per_row(key: str) -> np.ndarray:
+        by_id = [float(spec[i][key]) if i in spec else np.nan for i in ids]
+        return np.array([*by_id, np.nan], dtype=float)[codes]
+
+    t = per_row("target")
+    f = per_row("floor")
     v = indicators["value"].astype(float).to_numpy()
-    n = indicators["n"].astype("Float64").fillna(0).to_numpy(dtype=float)
+    n = indicators["n"]
+    if isinstance(n.dtype, pd.Int64Dtype):
+        n = n.to_numpy(dtype=float, na_value=0.0)
+    else:
+        n = n.astype("Float64").fillna(0).to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         s = 100 * np.clip((v - f) / (t - f), 0.0, 1.0)
     s = np.where(np.isfinite(v) & (n >= k), s + 0.0, np.nan)

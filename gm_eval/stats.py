@@ -177,7 +177,9 @@ def _nanoseconds(values) -> tuple[np.ndarray, np.ndarray]:
     ``(b - a) // _DAY_NS`` is ``(b - a).dt.days`` and ``(b - a) / _DAY_NS`` is
     ``(b - a) / np.timedelta64(1, "D")`` (where neither is missing).
     """
-    ns = pd.to_datetime(values).to_numpy(dtype="datetime64[ns]").view(np.int64)
+    if not (isinstance(values, pd.Series | pd.Index) and values.dtype == "datetime64[ns]"):
+        values = pd.to_datetime(values)  # (a copy even when already datetime64[ns])
+    ns = values.to_numpy(dtype="datetime64[ns]").view(np.int64)
     return ns, ns == _NAT
 
 
@@ -730,7 +732,10 @@ def _distinct_times(g: np.ndarray, t: np.ndarray, e: np.ndarray, n_groups: int):
     integer = tmin >= 0 and tmaxall < 2**52 and bool(np.all(t == np.floor(t)))
     width = int(tmaxall) + 1 if integer else 0
     if integer and n_groups * width < 2**61:
-        key = g.astype(np.int64) * (2 * width) + t.astype(np.int64) * 2 + e
+        key = t.astype(np.int64)  # in place from here: fewer million-row temporaries
+        key *= 2
+        key += e
+        key += np.multiply(g, 2 * width, dtype=np.int64)
         if n_groups * width < 2**30:
             key = key.astype(np.int32)
         return _distinct_packed(key, width)
@@ -774,7 +779,7 @@ def join_labels(keys, labels) -> pd.Series:
         return pd.Series(dtype=object)
     lcode, luniq = pd.factorize(lab, sort=True)
     kcode, kuniq = pd.factorize(k, sort=True)
-    pair = np.unique(kcode.astype(np.int64) * len(luniq) + lcode)
+    pair = _distinct(kcode.astype(np.int64) * len(luniq) + lcode)
     kk, ll = pair // len(luniq), pair % len(luniq)
     starts = np.flatnonzero(np.r_[True, kk[1:] != kk[:-1]])
     joined = _join_runs(ll, starts, np.asarray(luniq, dtype=object))
@@ -1135,6 +1140,13 @@ def _seg_sum(values, codes, n: int) -> np.ndarray:
     return pd.Series(v).groupby(codes).sum().reindex(np.arange(n), fill_value=0.0).to_numpy()
 
 
+def _distinct(a: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of an integer array (``np.unique``, which numpy 2
+    computes by hashing first, is many times slower on these arrays)."""
+    s = np.sort(a)
+    return s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s
+
+
 def _starts(keys: np.ndarray) -> np.ndarray:
     """Indices where a sorted key array changes (0 first)."""
     return np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, np.int64)
@@ -1178,7 +1190,7 @@ def _chi2_cells(tid, row, col, o, correction: bool = True) -> dict[str, np.ndarr
     nrow = len(rfirst)
     nr = np.bincount(rti, minlength=ntest)
     ncode = int(col.max()) + 1
-    ck = np.unique(ti * ncode + col)  # the columns of each table, sorted
+    ck = _distinct(ti * ncode + col)  # the columns of each table, sorted
     cti, ccol = ck // ncode, ck % ncode
     nc = np.bincount(cti, minlength=ntest)
     cfirst = np.r_[0, np.cumsum(nc)[:-1]]

@@ -145,7 +145,7 @@ def young_worker_representation_ratio(ctx: Context):
 @computes("accessible.female_representation_ratio")
 def female_representation_ratio(ctx: Context):
     return _representation(
-        ctx, ctx.isin(_C, "gender", ("female",)), ctx.isin(_C, "gender", _GENDERS_KNOWN), "female"
+        ctx, ctx.equals(_C, "gender", "female"), ctx.any_of(_C, "gender", _GENDERS_KNOWN), "female"
     )
 
 
@@ -157,7 +157,7 @@ def channel_diversity(ctx: Context):
         return None
     codes, labels = _g(ctx)
     # (mechanism, channel) pairs in order of first appearance, as groupby(sort=False) orders them
-    pair, pairs = pd.factorize(codes[known] * len(uniq) + ch[known])
+    pair, pairs = pd.factorize(codes[known] * len(uniq) + ch[known], size_hint=len(labels) * len(uniq))
     counts = pd.Series(np.bincount(pair, minlength=len(pairs)))
     mech = labels[np.asarray(pairs) // len(uniq)]
     by_mech = counts.groupby(mech, sort=False)
@@ -335,21 +335,20 @@ def _parity(groups, gcodes: np.ndarray, n_groups: int, success, eligible,
 
 def _remedy_eligible(ctx: Context) -> np.ndarray:
     return ctx.derived(
-        "cases.remedy_eligible", lambda: _closed(ctx) & ctx.isin(_C, "outcome", REMEDY_ELIGIBLE)
+        "cases.remedy_eligible", lambda: _closed(ctx) & ctx.any_of(_C, "outcome", REMEDY_ELIGIBLE)
     )
 
 
 def _remedied(ctx: Context) -> np.ndarray:
-    return ctx.isin(_C, "outcome", REMEDIED)
+    return ctx.any_of(_C, "outcome", REMEDIED)
 
 
 def _gender_fm(ctx: Context) -> tuple[np.ndarray, int]:
     """Gender codes: female 0, male 1, anything else -1."""
 
     def build():
-        codes, uniq = ctx.codes(_C, "gender")
-        lookup = np.array([{"female": 0, "male": 1}.get(u, -1) for u in uniq] + [-1], dtype=np.int64)
-        return lookup[codes], 2
+        female, male = ctx.equals(_C, "gender", "female"), ctx.equals(_C, "gender", "male")
+        return np.where(female, 0, np.where(male, 1, -1)).astype(np.int8), 2
 
     return ctx.derived("cases.gender_fm", build)
 
@@ -469,32 +468,40 @@ def _repeats(key: np.ndarray, received, closed, window_days: int) -> np.ndarray:
         return _repeats_by_search(key, recv, r_na, key[has], clos, window_days)
     # one sorted array of ((key * span + day) * 2 + is_closure) << bits | row: a receipt sorts
     # after the closures of earlier days of its key and before those of its own day
-    rows = np.arange(n, dtype=np.int64)
-    q = k * span
+    # (built in place: every temporary of a million rows is memory to fault in)
+    n_c = int(has.sum())
+    v = np.empty(n + n_c, dtype=np.int64)
+    q, c = v[:n], v[n:]
+    np.multiply(k, span, out=q)
     q += recv
     q -= lo
     q <<= bits + 1
-    q |= rows
-    c = k[has] * span
+    q |= np.arange(n, dtype=np.int64)
+    np.multiply(k[has], span, out=c)
     c += clos
     c -= lo
     c <<= 1
     c += 1
     c <<= bits
-    c |= rows[has]
-    v = np.concatenate([q, c])
+    c |= np.flatnonzero(has)
     del q, c
     v.sort()
-    is_clos = ((v >> bits) & 1).astype(bool)
+    is_clos = (v & (1 << bits)).astype(bool)
     # the latest closure before each receipt: the closures before it in the sorted order
-    before = np.cumsum(is_clos)[~is_clos] - 1
-    closures = v[is_clos] >> (bits + 1)
-    receipts = v[~is_clos]
-    gap = (receipts >> (bits + 1)) - closures[np.maximum(before, 0)]
+    at = ~is_clos
+    before = np.cumsum(is_clos, dtype=np.int32 if len(v) < 2**31 else np.int64)[at]
+    before -= 1
+    receipts = v[at]
+    closures = v[is_clos]
+    del v, is_clos, at
+    closures >>= bits + 1
+    gap = receipts >> (bits + 1)
+    gap -= closures[np.maximum(before, 0)]
     # same key and within the window <=> (key * span + day) differs by at most the window
     hit = (before >= 0) & (gap <= window_days)
+    receipts &= (1 << bits) - 1
     out = np.zeros(n, dtype=bool)
-    out[receipts & ((1 << bits) - 1)] = hit
+    out[receipts] = hit
     return out
 
 
