@@ -85,7 +85,7 @@ def data_quality_tables(evidence: Evidence) -> tuple[pd.DataFrame, pd.DataFrame]
 
 #: The descriptive tables that ``gm-eval score`` computes in the main process
 #: (the rest of :func:`_others` runs in the child: this balances the two halves).
-_LIGHT_TABLES = ("case_volume", "survey_items", "clms_funnel", "self_assessment")
+_LIGHT_TABLES = ("case_volume", "clms_funnel", "self_assessment")
 
 
 def _others(evidence: Evidence, min_n: int, log, only=None, skip=()) -> dict[str, pd.DataFrame]:
