@@ -455,10 +455,9 @@ def write_tables(tables: dict[str, pd.DataFrame], directory: str | Path,
     list of str
         The names of the tables written.
     """
-    pub = publish(tables, k=k)
+    out = publish(tables, k=k)
     if published is not None:
-        published.update(pub)
-    published = pub
+        published.update(out)
     folder = Path(directory)
 
     def write(name: str, df: pd.DataFrame) -> None:
@@ -466,11 +465,11 @@ def write_tables(tables: dict[str, pd.DataFrame], directory: str | Path,
         df.to_parquet(folder / f"{name}.parquet", index=False)
 
     # two files at a time: pyarrow's CSV and Parquet writers release the GIL
-    largest_first = sorted(published, key=lambda n: -len(published[n]))
+    largest_first = sorted(out, key=lambda n: -len(out[n]))
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gm-eval-write") as pool:
-        for f in [pool.submit(write, n, published[n]) for n in largest_first]:
+        for f in [pool.submit(write, n, out[n]) for n in largest_first]:
             f.result()
-    return list(published)
+    return list(out)
 
 
 def write_manifest(directory: str | Path, manifest: dict, k: int, tables: Iterable[str]) -> None:

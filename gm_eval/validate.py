@@ -490,8 +490,8 @@ def _at_midnight_ns(d: pd.Series) -> bool:
     """Whether a ``datetime64[ns]`` column holds only midnights (or NaT): nothing to normalise."""
     if d.dtype != np.dtype("datetime64[ns]"):
         return False
-    v = d.to_numpy().view(np.int64)
-    return bool(((v % _DAY_NS == 0) | (v == np.iinfo(np.int64).min)).all())
+    v = _day_ns(d)
+    return bool(((v % _DAY_NS == 0) | (v == _NAT)).all())
 
 
 def _enums_as_text(df: pd.DataFrame, codes: dict | None = None) -> pd.DataFrame:
