@@ -174,15 +174,12 @@ def _random_groups(seed=0, n_groups=25, whole_days=True):
     return df
 
 
-@pytest.mark.parametrize("seed, whole_days", [(0, True), (1, True), (2, False), (3, False)])
-def test_km_by_group_matches_survfuncright_per_group(seed, whole_days):
-    df = _random_groups(seed, whole_days=whole_days)
-    curves, summary = S.km_by_group(df, "g", probs=(0.5, 0.9), targets=df["target"])
-    summary = summary.set_index("g")
-    for gid, sub in df.groupby("g"):
+def _assert_groups_match_km_functions(df, curves, summary):
+    """Each group of km_by_group equals km_curve, km_quantile and km_at on its rows."""
+    for gid, sub in df.dropna(subset=["duration"]).groupby("g"):
         ref = S.km_curve(sub["duration"], sub["event"])
-        mine = curves[curves["g"] == gid].reset_index(drop=True)
-        pd.testing.assert_frame_equal(mine.drop(columns="g"), ref, check_dtype=False, atol=1e-12)
+        mine = curves[curves["g"] == gid].reset_index(drop=True).drop(columns="g")
+        pd.testing.assert_frame_equal(mine, ref, check_dtype=False, atol=1e-12)
         q = S.km_quantile(sub["duration"], sub["event"], p=(0.5, 0.9)).set_index("p")
         for p, name in [(0.5, "q50"), (0.9, "q90")]:
             for col, suffix in [("value", ""), ("ci_low", "_ci_low"), ("ci_high", "_ci_high")]:
@@ -192,7 +189,15 @@ def test_km_by_group_matches_survfuncright_per_group(seed, whole_days):
         assert summary.loc[gid, "events"] == sub["event"].sum()
         expect = 1 - S.km_at(sub["duration"], sub["event"], sub["target"].iloc[0])
         got = summary.loc[gid, "within_target"]
-        assert (np.isnan(got) and np.isnan(expect)) or got == pytest.approx(expect)
+        assert (np.isnan(got) and np.isnan(expect)) or got == pytest.approx(expect), gid
+
+
+@pytest.mark.parametrize("seed, whole_days", [(0, True), (1, True), (2, False), (3, False)])
+def test_km_by_group_matches_survfuncright_per_group(seed, whole_days):
+    df = _random_groups(seed, whole_days=whole_days)
+    curves, summary = S.km_by_group(df, "g", probs=(0.5, 0.9), targets=df["target"])
+    summary = summary.set_index("g")
+    _assert_groups_match_km_functions(df, curves, summary)
 
 
 @pytest.mark.parametrize("scale, shift", [(1, 0.0), (10**8, 0.0), (1, 0.5)])
@@ -218,20 +223,7 @@ def test_km_by_group_edge_cases_match_survfuncright(scale, shift):
     summary = summary.set_index("g")
     assert summary.loc["missing", "n"] == 0 and np.isnan(summary.loc["missing", "within_target"])
     assert "missing" not in set(curves["g"])
-    for gid, sub in df.dropna(subset=["duration"]).groupby("g"):
-        ref = S.km_curve(sub["duration"], sub["event"])
-        mine = curves[curves["g"] == gid].reset_index(drop=True).drop(columns="g")
-        pd.testing.assert_frame_equal(mine, ref, check_dtype=False, atol=1e-12)
-        q = S.km_quantile(sub["duration"], sub["event"], p=(0.5, 0.9)).set_index("p")
-        for p, name in [(0.5, "q50"), (0.9, "q90")]:
-            for col, suffix in [("value", ""), ("ci_low", "_ci_low"), ("ci_high", "_ci_high")]:
-                a, b = summary.loc[gid, name + suffix], q.loc[p, col]
-                assert (np.isnan(a) and np.isnan(b)) or a == b, (gid, name + suffix, a, b)
-        assert summary.loc[gid, "n"] == len(sub)
-        assert summary.loc[gid, "events"] == sub["event"].sum()
-        expect = 1 - S.km_at(sub["duration"], sub["event"], sub["target"].iloc[0])
-        got = summary.loc[gid, "within_target"]
-        assert (np.isnan(got) and np.isnan(expect)) or got == pytest.approx(expect), gid
+    _assert_groups_match_km_functions(df, curves, summary)
 
 
 def test_km_by_group_is_fast_for_a_million_rows():
