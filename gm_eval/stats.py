@@ -1152,6 +1152,12 @@ def _starts(keys: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, np.int64)
 
 
+def _test_positions(tid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First cell of each test (``tid`` sorted) and each cell's test position."""
+    tstart = _starts(tid)
+    return tstart, np.repeat(np.arange(len(tstart)), np.diff(np.r_[tstart, len(tid)]))
+
+
 def _chi2_cells(tid, row, col, o, correction: bool = True) -> dict[str, np.ndarray]:
     """Chi-square statistics of many contingency tables given as their nonzero cells.
 
@@ -1181,9 +1187,8 @@ def _chi2_cells(tid, row, col, o, correction: bool = True) -> dict[str, np.ndarr
     row = np.asarray(row, dtype=np.int64)
     col = np.asarray(col, dtype=np.int64)
     o = np.asarray(o, dtype=float)
-    tstart = _starts(tid)
+    tstart, ti = _test_positions(tid)
     ntest = len(tstart)
-    ti = np.repeat(np.arange(ntest), np.diff(np.r_[tstart, len(tid)]))
     rnew = np.r_[True, (ti[1:] != ti[:-1]) | (row[1:] != row[:-1])]
     rfirst = np.flatnonzero(rnew)
     rti = ti[rfirst]
@@ -1251,9 +1256,8 @@ def _rank_cells(tid, g, v, w) -> dict[str, np.ndarray]:
     g = np.asarray(g, dtype=np.int64)
     v = np.asarray(v, dtype=np.int64)
     w = np.asarray(w, dtype=float)
-    tstart = _starts(tid)
+    tstart, ti = _test_positions(tid)
     ntest = len(tstart)
-    ti = np.repeat(np.arange(ntest), np.diff(np.r_[tstart, len(tid)]))
     nv = int(v.max()) + 1
     tvk, tvi = np.unique(ti * nv + v, return_inverse=True)  # (test, value), sorted
     t = _seg_sum(w, tvi, len(tvk))
