@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ import pandas as pd
 import pyarrow as pa_arrow
 import pyarrow.compute as pc
 
-from gm_eval._pandera import pa, preload
+from gm_eval._pandera import pa
 from gm_eval.contract import TABLE_ORDER, TABLES, Column, Table
 from gm_eval.errors import InputError, ValidationFailed
 from gm_eval.evidence import Evidence, SourceFile
@@ -216,22 +217,34 @@ class ValidationReport:
 _SCHEMAS: dict[str, pa.DataFrameSchema] = {}
 
 
-def _checks(c: Column) -> list[pa.Check]:
+def _check_functions(c: Column) -> list[tuple[str, str, Callable, bool]]:
+    """The value checks of a column: ``(name, error, function, ignore_na)`` each.
+
+    Each function takes the typed column and returns a boolean Series (True: passes);
+    missing values pass (whether a column may be blank is the nullable check). The
+    same functions run in :func:`_passes` and, wrapped as ``pa.Check``, in pandera.
+    """
     checks = []
     if c.kind == "enum":
-        checks.append(_isin(c.values))
+        checks.append(("isin", f"isin({list(c.values)})", _isin(c.values), False))
     if c.kind in ("int", "likert") and (c.min is not None or c.max is not None):
         lo = -np.inf if c.min is None else c.min
         hi = np.inf if c.max is None else c.max
-        checks.append(_in_range(lo, hi))
+        checks.append(("in_range", f"in_range({lo}, {hi})", _in_range(lo, hi), False))
     if c.kind in ("id", "str") and c.pattern:
-        checks.append(_matches(c.pattern))
+        checks.append(("str_matches", f"str_matches('{c.pattern}')", _matches(c.pattern), True))
     if c.kind in ("id", "str", "multi"):
-        checks.append(_max_length(MAX_TEXT))
+        checks.append(("str_length", f"str_length(None, {MAX_TEXT})", _max_length(MAX_TEXT),
+                       False))
     return checks
 
 
-def _isin(values) -> pa.Check:
+def _checks(c: Column) -> list[pa.Check]:
+    return [pa.Check(fn, name=name, error=error, ignore_na=ignore_na)
+            for name, error, fn, ignore_na in _check_functions(c)]
+
+
+def _isin(values) -> Callable[[pd.Series], pd.Series]:
     """Like ``pa.Check.isin`` but testing each distinct value once (enums have a handful).
 
     Missing values pass (as with pandera's ``ignore_na``; whether a column may be
@@ -247,10 +260,10 @@ def _isin(values) -> pa.Check:
         ok_u = np.array([u in allowed for u in uniques] + [True])  # code -1: missing
         return pd.Series(ok_u[codes], index=s.index)
 
-    return pa.Check(check, name="isin", error=f"isin({list(values)})", ignore_na=False)
+    return check
 
 
-def _in_range(lo: float, hi: float) -> pa.Check:
+def _in_range(lo: float, hi: float) -> Callable[[pd.Series], pd.Series]:
     """Like ``pa.Check.in_range`` (bounds included), without copying the column to drop
     missing values (they pass, as with pandera's ``ignore_na``)."""
 
@@ -260,20 +273,20 @@ def _in_range(lo: float, hi: float) -> pa.Check:
             ok = np.isnan(v) | ((v >= lo) & (v <= hi))
         return pd.Series(ok, index=s.index)
 
-    return pa.Check(check, name="in_range", error=f"in_range({lo}, {hi})", ignore_na=False)
+    return check
 
 
-def _max_length(n: int) -> pa.Check:
+def _max_length(n: int) -> Callable[[pd.Series], pd.Series]:
     """Like ``pa.Check.str_length(max_value=n)``, missing values passing without a copy."""
 
     def check(s: pd.Series) -> pd.Series:
         lengths = s.str.len().to_numpy(dtype="float64", na_value=np.nan)
         return pd.Series(np.isnan(lengths) | (lengths <= n), index=s.index)
 
-    return pa.Check(check, name="str_length", error=f"str_length(None, {n})", ignore_na=False)
+    return check
 
 
-def _matches(pattern: str) -> pa.Check:
+def _matches(pattern: str) -> Callable[[pd.Series], pd.Series]:
     """Like ``pa.Check.str_matches`` but testing each distinct value once (ids repeat a lot)."""
     rx = re.compile(pattern)
 
@@ -282,13 +295,35 @@ def _matches(pattern: str) -> pa.Check:
         ok_u = np.array([bool(rx.match(str(u))) for u in uniques] + [True])
         return pd.Series(ok_u[codes], index=s.index)
 
-    return pa.Check(check, name="str_matches", error=f"str_matches('{pattern}')")
+    return check
 
 
 def _pattern_words(pattern: str) -> str:
     if pattern == r"^[A-Z]{2}$":
         return "a two-letter ISO 3166-1 country code such as TH"
     return "letters, digits, '_', '.' or '-' only, 1 to 64 characters, not starting with '.'"
+
+
+def _passes(table: Table, df: pd.DataFrame) -> bool:
+    """Whether ``schema_for(table).validate(df)`` would pass, without pandera.
+
+    Runs the schema's own checks (:func:`_check_functions`) and nullable rules directly
+    on the typed table. Valid data, the common case, is then never handed to pandera
+    (importing it costs about 1.4 s of CPU, holding the GIL); when anything fails, the
+    schema runs as before and pandera's failure cases make the report.
+    """
+    for c in table.columns:
+        if c.kind == "text" or c.name not in df.columns:
+            continue
+        s = df[c.name]
+        if not c.nullable and bool(s.isna().any()):
+            return False
+        try:
+            if not all(bool(fn(s).all()) for _, _, fn, _ in _check_functions(c)):
+                return False
+        except Exception:  # noqa: BLE001 - pandera reports what the check makes of it
+            return False
+    return True
 
 
 def schema_for(table: Table) -> pa.DataFrameSchema:
@@ -573,9 +608,9 @@ def _type_table(raw: RawTable, report: ValidationReport, seen: Counter) -> pd.Da
         typed[c.name if c.kind != "text" else f"{c.name}_provided"] = typer.type_column(c, df[c.name])
     out = pd.DataFrame(typed, index=df.index, copy=False)  # no block consolidation copy
     # pandera value checks (nothing is coerced, so pandera need not copy the table first)
-    schema = schema_for(t)
     try:
-        schema.validate(out, lazy=True, inplace=True)
+        if not _passes(t, out):
+            schema_for(t).validate(out, lazy=True, inplace=True)
     except pa.errors.SchemaErrors as exc:
         fc = exc.failure_cases
         fc = fc[fc["column"].isin(out.columns) & fc["index"].notna()]
@@ -917,7 +952,6 @@ def _early_pseudonyms(name: str, raw: RawTable, key: bytes) -> dict[str, pd.Seri
 
 
 def _read_and_validate(data_dir, mapping, as_of, today):
-    preload()  # pandera is imported while the files are read
     m: Mapping = load_mapping(mapping)
     files = find_table_files(data_dir, m)
 

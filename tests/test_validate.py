@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -476,17 +477,63 @@ def test_parquet_dates_with_times_and_other_units_are_normalised(base_dir, tmp_p
     assert str(got["received_at"].dtype) == "datetime64[ns]"
 
 
-def test_pandera_is_loaded_without_hypothesis(base_dir):
-    """gm-eval's validation does not pull in hypothesis, which stays importable."""
+def test_pandera_runs_only_when_a_check_fails_and_without_hypothesis(base_dir):
+    """Valid data never imports pandera (its checks run directly, :func:`_passes`);
+    data failing a check does, without pulling in hypothesis (which stays importable),
+    and pandera's failure cases make the report."""
     import subprocess
     import sys
 
-    code = ("import sys, gm_eval; gm_eval.load(sys.argv[1], today=__import__('datetime').date("
-            "2025, 7, 1)); assert 'pandera' in sys.modules and 'hypothesis' not in sys.modules; "
-            "import hypothesis, pandera; print('ok')")
-    out = subprocess.run([sys.executable, "-c", code, str(base_dir)], capture_output=True,
-                         text=True, check=True)
-    assert out.stdout.strip() == "ok"
+    code = ("import sys, datetime, gm_eval; from gm_eval.validate import check_data_dir; "
+            "r = check_data_dir(sys.argv[1], today=datetime.date(2025, 7, 1)); "
+            "print(r.ok, 'pandera' in sys.modules, 'hypothesis' in sys.modules); "
+            "import hypothesis, pandera; print('importable')")
+
+    def run():
+        return subprocess.run([sys.executable, "-c", code, str(base_dir)], capture_output=True,
+                              text=True, check=True).stdout.split("\n")
+
+    assert run()[:2] == ["True False False", "importable"]
+    replace_in(base_dir, "cases.csv", "worker,34,female", "worker,200,female")
+    assert run()[:2] == ["False True False", "importable"]
+
+
+def test_direct_checks_agree_with_the_pandera_schema(base_dir):
+    """:func:`_passes` passes exactly the typed tables that pandera's schema passes: each
+    kind of check (allowed values, range, pattern, length, required) failed in turn."""
+    from gm_eval._pandera import pa
+    from gm_eval.contract import TABLES
+    from gm_eval.io import read_data_dir
+    from gm_eval.validate import ValidationReport, _passes, _type_table, schema_for
+
+    def pandera_passes(t, df):
+        try:
+            schema_for(t).validate(df, lazy=True)
+        except pa.errors.SchemaErrors:
+            return False
+        return True
+
+    raws = read_data_dir(base_dir)
+    typed = {n: _type_table(r, ValidationReport(), Counter()) for n, r in raws.items()}
+    for name, df in typed.items():
+        assert _passes(TABLES[name], df) and pandera_passes(TABLES[name], df), name
+    cases, t = typed["cases"], TABLES["cases"]
+    spoiled = {
+        "enum": ("category", pd.Categorical(["bribery"] + [None] * (len(cases) - 1))),
+        "enum as text": ("category", ["bribery"] + [None] * (len(cases) - 1)),
+        "range": ("age", pd.array([200] + [None] * (len(cases) - 1), dtype="Int64")),
+        "pattern": ("mechanism_id", [".hidden"] + list(cases["mechanism_id"][1:])),
+        "length": ("site_id", ["s" * 5000] + list(cases["site_id"][1:])),
+        "required": ("mechanism_id", [None] + list(cases["mechanism_id"][1:])),
+    }
+    for what, (col, values) in spoiled.items():
+        bad = cases.copy()
+        bad[col] = values
+        assert not _passes(t, bad), what
+        assert not pandera_passes(t, bad), what
+        ok = cases.copy()
+        ok[col] = cases[col]
+        assert _passes(t, ok), what
 
 
 def test_parquet_contract_only_read_is_the_same_table(base_dir, tmp_path):
