@@ -287,7 +287,31 @@ def publish(tables: dict[str, pd.DataFrame], k: int = DEFAULT_K) -> dict[str, pd
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-_FORMULA_PATTERN = r"^[=+\-@\t\r\n]"
+
+
+def _formula_changes(df: pd.DataFrame) -> dict:
+    """The text columns of ``df`` holding a cell that :func:`formula_safe` changes, changed.
+
+    Each column is screened on its distinct values (result tables repeat a few labels
+    over many rows); only the columns with a cell to neutralise are copied.
+    """
+    changes = {}
+    for c in df.columns:
+        s = df[c]
+        if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
+            continue
+        # an object column may hold numbers, which are never touched
+        try:
+            distinct = pd.unique(s)
+        except TypeError:  # unhashable cells (not in result tables): look at every cell
+            distinct = s.tolist()
+        bad = [u for u in distinct if isinstance(u, str) and u.startswith(_FORMULA_START)]
+        if bad:
+            text = s.astype(object)
+            hit = s.isin(bad).to_numpy(dtype=bool, na_value=False)
+            text[hit] = "'" + text[hit].astype(str)
+            changes[c] = text
+    return changes
 
 
 def formula_safe(df: pd.DataFrame) -> pd.DataFrame:
@@ -303,21 +327,8 @@ def formula_safe(df: pd.DataFrame) -> pd.DataFrame:
     ["'=HYPERLINK(1)", 'ok']
     """
     out = df.copy()
-    for c in out.columns:
-        s = out[c]
-        if pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
-            # Vectorised screen first; only candidate cells are checked one by one
-            # (an object column may hold numbers, which are never touched).
-            cand = s.astype("str").str.match(_FORMULA_PATTERN).fillna(False).astype(bool)
-            if not bool(cand.any()):
-                continue
-            text = s.astype(object)
-            idx = cand[cand].index
-            is_text = text[idx].map(lambda v: isinstance(v, str))
-            idx = is_text[is_text].index
-            if len(idx):
-                text.loc[idx] = "'" + text.loc[idx].astype(str)
-                out[c] = text
+    for c, text in _formula_changes(df).items():
+        out[c] = text
     return out
 
 
@@ -405,14 +416,36 @@ def _exchange(a: Path, b: Path) -> bool:
     return rc == 0
 
 
-def _write_csv(df: pd.DataFrame, path: Path) -> None:
-    """Write CSV (UTF-8, quoted only where needed) with pyarrow's fast writer when the
-    columns convert cleanly, pandas' otherwise."""
+def _write_files(df: pd.DataFrame, folder: Path, name: str) -> None:
+    """Write one published table as ``name.csv`` (formula-safe, UTF-8, quoted only where
+    needed) and ``name.parquet`` (as ``DataFrame.to_parquet``).
+
+    The table is converted to Arrow once for both files (pyarrow's writers, which
+    release the GIL); a table that does not convert cleanly is written by pandas.
+    """
+    changes = _formula_changes(df)
     try:
         table = pa.Table.from_pandas(df, preserve_index=False)
-        pv.write_csv(table, path, pv.WriteOptions(quoting_style="needed"))
     except (TypeError, ValueError, pa.ArrowException):
-        df.to_csv(path, index=False, encoding="utf-8")
+        table = None
+    safe = df
+    if changes:
+        safe = df.copy(deep=False)
+        for c, text in changes.items():
+            safe[c] = text
+    try:
+        csv_table = table if not changes else pa.Table.from_pandas(safe, preserve_index=False)
+        if csv_table is None:
+            raise TypeError("not convertible")
+        pv.write_csv(csv_table, folder / f"{name}.csv", pv.WriteOptions(quoting_style="needed"))
+    except (TypeError, ValueError, pa.ArrowException):
+        safe.to_csv(folder / f"{name}.csv", index=False, encoding="utf-8")
+    if table is None or df.attrs:
+        df.to_parquet(folder / f"{name}.parquet", index=False)
+    else:
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, folder / f"{name}.parquet", compression="snappy")
 
 
 def _json_default(o):
@@ -460,14 +493,10 @@ def write_tables(tables: dict[str, pd.DataFrame], directory: str | Path,
         published.update(out)
     folder = Path(directory)
 
-    def write(name: str, df: pd.DataFrame) -> None:
-        _write_csv(formula_safe(df), folder / f"{name}.csv")
-        df.to_parquet(folder / f"{name}.parquet", index=False)
-
-    # two files at a time: pyarrow's CSV and Parquet writers release the GIL
+    # two tables at a time: pyarrow's CSV and Parquet writers release the GIL
     largest_first = sorted(out, key=lambda n: -len(out[n]))
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gm-eval-write") as pool:
-        for f in [pool.submit(write, n, out[n]) for n in largest_first]:
+        for f in [pool.submit(_write_files, out[n], folder, n) for n in largest_first]:
             f.result()
     return list(out)
 

@@ -124,6 +124,35 @@ def test_formula_safe(cell, expected):
     assert out["n"].iloc[0] == -3
 
 
+def test_formula_safe_against_a_cell_by_cell_reference():
+    """Screening distinct values gives what testing every cell with the regex does, on
+    object columns mixing text, numbers and blanks, on ``str`` and categorical columns,
+    on a non-default index; numbers are left alone."""
+    import re
+
+    rng = np.random.default_rng(5)
+    pool = ["=1+1", "+x", "-", "-3", "@a", "\tt", "\rr", "\nn", "ok", "a=b", "", " =x"]
+    n = 3000
+    text = [pool[i] for i in rng.integers(0, len(pool), n)]
+    mixed = [v if i % 5 else (-7 if i % 2 else np.nan) for i, v in enumerate(text)]
+    df = pd.DataFrame({"obj": np.array(mixed, dtype=object), "s": pd.array(text, dtype="str"),
+                       "cat": pd.Categorical(text), "num": rng.normal(size=n)},
+                      index=np.arange(n) * 3 + 7)
+
+    def reference(v):
+        return "'" + v if isinstance(v, str) and re.match(r"^[=+\-@\t\r\n]", v) else v
+
+    out = formula_safe(df)
+    got, want = out["obj"].tolist(), [reference(v) for v in mixed]
+    assert [type(v) for v in got] == [type(v) for v in want]
+    assert [v for v in got if v == v] == [v for v in want if v == v]  # NaN aside
+    assert out["s"].tolist() == [reference(v) for v in text]
+    assert out["cat"].tolist() == [reference(v) for v in text]  # text categories too
+    assert out["num"].equals(df["num"])
+    assert out.index.equals(df.index)
+    assert df["s"].tolist() == text  # the input is left as it was
+
+
 def _tables(value: float) -> dict[str, pd.DataFrame]:
     return {"indicators": pd.DataFrame({"mechanism_id": ["A"], "indicator_id": ["x"],
                                         "criterion": ["legitimate"], "value": [value],
@@ -151,7 +180,9 @@ def test_failed_write_keeps_previous_results(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise OSError("disk full")
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", boom)
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(pq, "write_table", boom)
     with pytest.raises(OSError):
         write_results(_tables(0.75), {}, out)
     assert (out / "indicators.csv").read_bytes() == before
