@@ -171,17 +171,22 @@ class _Table:
     the run time.
     """
 
-    def __init__(self, df: pd.DataFrame):
+    def __init__(self, df: pd.DataFrame, evidence: Evidence | None = None, name: str = ""):
         self.df = df
         self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._evidence, self._name = evidence, name
 
     def __contains__(self, col: str) -> bool:
         return col in self.df.columns
 
     def codes(self, col: str) -> tuple[np.ndarray, np.ndarray]:
-        """``pd.factorize`` of a column: codes (-1 missing) and the distinct values."""
+        """Codes (-1 missing) and distinct values of a column (sorted: from
+        :meth:`Evidence.factorized`, free for enum columns, when the table is known)."""
         if col not in self._codes:
-            c, u = pd.factorize(self.df[col])
+            if self._evidence is not None:
+                c, u = self._evidence.factorized(self._name, col)
+            else:
+                c, u = pd.factorize(self.df[col])
             small = np.int8 if len(u) < 127 else np.int16 if len(u) < 32767 else np.int32
             self._codes[col] = (c.astype(small), np.asarray(u, dtype=object))
         return self._codes[col]
@@ -380,7 +385,7 @@ def _cells(evidence: Evidence, dimensions: Sequence[str]) -> _Cells:
         df = evidence.get(table)
         if df is None or len(df) == 0:
             continue
-        t = _Table(df)
+        t = _Table(df, evidence, table)
         mcode = positions_in(df["mechanism_id"], mids).astype(np.int32)
         tables[table] = (t, mcode)
         okm = mcode >= 0
