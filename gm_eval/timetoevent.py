@@ -141,6 +141,16 @@ def _is(values: pd.Series, *labels: str) -> np.ndarray:
     return values.isin(labels).fillna(False).to_numpy(dtype=bool)
 
 
+def _coded(evidence: Evidence, table: str, col: str, labels, inside: bool) -> np.ndarray:
+    """Boolean array of a column of an evidence table, from its codes
+    (:meth:`Evidence.factorized`): value is one of ``labels`` (``inside``) or is present
+    and not one of them; missing is False either way."""
+    codes, uniques = evidence.factorized(table, col)
+    wanted = set(labels)
+    lut = np.array([(u in wanted) == inside for u in uniques] + [False], dtype=bool)
+    return lut[codes]
+
+
 def _interval_rows(evidence: Evidence, mids: pd.Index):
     """Yield (interval position, mechanism position, duration, event) of the rows of each interval.
 
@@ -166,14 +176,15 @@ def _interval_rows(evidence: Evidence, mids: pd.Index):
     if cases is not None and len(cases):
         mcode = positions_in(cases["mechanism_id"], mids)
         n = len(cases)
-        is_open = _is(cases["status"], "open") if "status" in cases else np.ones(n, dtype=bool)
+        is_open = _coded(evidence, "cases", "status", ["open"], True) if "status" in cases \
+            else np.ones(n, dtype=bool)
         hotline = hot_by_pos[mcode]
         if "referred_to" in cases:
-            ref_target = _set_and_not(cases["referred_to"], *_REFERRAL_TARGETS_NONE)
+            ref_target = _coded(evidence, "cases", "referred_to", _REFERRAL_TARGETS_NONE, False)
         else:
             ref_target = np.zeros(n, dtype=bool)
-        sea = _is(cases["category"], "sexual_exploitation_abuse") if "category" in cases else \
-            np.zeros(n, dtype=bool)
+        sea = _coded(evidence, "cases", "category", ["sexual_exploitation_abuse"], True) \
+            if "category" in cases else np.zeros(n, dtype=bool)
         allrows = np.ones(n, dtype=bool)
         rules = {
             "received_to_acknowledged": (allrows, True),
@@ -210,13 +221,6 @@ def _take(labels: np.ndarray, idx: np.ndarray):
     if pd.api.types.infer_dtype(labels, skipna=False) == "string":
         return pd.array(labels, dtype="str").take(idx)
     return labels[idx]
-
-
-def _set_and_not(values: pd.Series, *labels: str) -> np.ndarray:
-    """Boolean array: value present and not one of ``labels``."""
-    out = ~_is(values, *labels)
-    out[out] = pd.notna(values.to_numpy()[out])  # missing only matters there
-    return out
 
 
 def _coded_durations(evidence: Evidence, mids: pd.Index) -> tuple[np.ndarray, ...]:
