@@ -93,8 +93,8 @@ def case_volume(evidence: Evidence) -> pd.DataFrame:
     mcount = int(np.nanmax(ym[ok])) - ymin + 1 if ok.any() else 1
     month_labels = np.array([f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(ymin, ymin + mcount)],
                             dtype=object)
-    parts = []
-    for d_i, dim in enumerate(("category", "channel")):
+    parts, all_labels, dims = [], [], []
+    for dim in ("category", "channel"):
         if dim not in cases.columns:
             continue
         g, labels = evidence.factorized("cases", dim)  # codes cached at load for enums
@@ -107,23 +107,25 @@ def case_volume(evidence: Evidence) -> pd.DataFrame:
         key = (mcode[ok] * mcount + (ym[ok].astype(np.int64) - ymin)) * ng + g[ok]
         cnt = np.bincount(key)
         pos = np.flatnonzero(cnt)
-        parts.append(pd.DataFrame({
-            "_m": pos // ng // mcount,
-            "_d": d_i,
-            "mechanism_id": _take_text(mids.to_numpy(), pos // ng // mcount),
-            "month": _take_text(month_labels, pos // ng % mcount),
-            "dimension": dim,
-            "group": _take_text(labels, pos % ng),
-            "cases": cnt[pos].astype("int64"),
-        }))
+        offset = sum(len(x) for x in all_labels)  # group codes index all dimensions' labels
+        parts.append((pos // ng // mcount, np.full(len(pos), len(dims)), pos // ng % mcount,
+                      pos % ng + offset, cnt[pos].astype("int64")))
+        all_labels.append(labels)
+        dims.append(dim)
     if not parts:
         return _empty(CASE_VOLUME_COLUMNS)
-    out = pd.concat(parts, ignore_index=True)
-    # mechanism (input order), dimension, month, group (alphabetical, unknown last)
-    order = np.lexsort((np.arange(len(out)), out["_d"].to_numpy(), out["_m"].to_numpy()))
-    out = out.iloc[order].reset_index(drop=True)
-    out["flags"] = ""
-    return out[CASE_VOLUME_COLUMNS]
+    m, d, month, group, count = (np.concatenate(x) for x in zip(*parts, strict=True))
+    # mechanism (input order), dimension, month, group (alphabetical, unknown last);
+    # every text column is taken once from its few labels, in the final order
+    order = np.lexsort((np.arange(len(m)), d, m))
+    return pd.DataFrame({
+        "mechanism_id": _take_text(mids.to_numpy(), m[order]),
+        "month": _take_text(month_labels, month[order]),
+        "dimension": _take_text(np.array(dims, dtype=object), d[order]),
+        "group": _take_text(np.concatenate(all_labels), group[order]),
+        "cases": count[order],
+        "flags": _take_text(np.array([""], dtype=object), np.zeros(len(m), dtype=np.intp)),
+    })[CASE_VOLUME_COLUMNS]
 
 
 def _responses(evidence: Evidence, table: str, item: str) -> tuple[np.ndarray, np.ndarray]:
