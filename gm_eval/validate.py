@@ -543,7 +543,7 @@ def _enums_as_text(df: pd.DataFrame, codes: dict | None = None) -> pd.DataFrame:
             labels = np.array(list(cat.categories) + [np.nan], dtype=object)
             if out is df:
                 out = df.copy(deep=False)
-            out[name] = pd.Series(labels[cat.codes], index=df.index, dtype=object)
+            out[name] = pd.Series(labels[cat.codes], index=df.index, dtype=object, copy=False)
             if codes is not None:  # as pd.factorize(sort=True): used labels, sorted
                 c = np.asarray(cat.codes, dtype=np.int64)
                 used = np.flatnonzero(np.bincount(c[c >= 0], minlength=len(labels) - 1))
@@ -865,13 +865,14 @@ def validate_tables(raws: dict[str, RawTable], as_of=None, today: dt.date | None
 
 
 def _finish_validation(raws: dict[str, RawTable], done: dict, as_of, today, key, ready=None,
-                       checked=None) -> tuple[Evidence | None, ValidationReport]:
+                       checked=None, texted=None) -> tuple[Evidence | None, ValidationReport]:
     """Merge the per-table results of :func:`_type_one`, run the cross-table checks and,
     when there is no error, pseudonymise into :class:`Evidence`.
 
     ``ready`` maps tables to futures of their pseudonyms
     (:func:`gm_eval.pseudonym.pseudonym_columns`, computed while the checks run);
-    ``checked`` to the one-table checks already done (:func:`_table_checks`).
+    ``checked`` to the one-table checks already done (:func:`_table_checks`);
+    ``texted`` to the tables already converted by :func:`_enums_as_text` (with codes).
     """
     report = ValidationReport()
     seen: Counter = Counter()
@@ -901,9 +902,13 @@ def _finish_validation(raws: dict[str, RawTable], done: dict, as_of, today, key,
     report.as_of = as_of_ts
     if not report.ok:
         return None, report
-    enum_codes: dict[str, dict] = {n: {} for n in typed}
-    tables = {n: _enums_as_text(df, enum_codes[n]).reset_index(drop=True)
-              for n, df in typed.items()}
+    texted = dict(texted or {})
+    for n, df in typed.items():
+        if n not in texted:
+            codes: dict = {}
+            texted[n] = (_enums_as_text(df, codes), codes)
+    tables = {n: texted[n][0].reset_index(drop=True) for n in typed}
+    enum_codes = {n: texted[n][1] for n in typed}
     # Record ids never travel further than this line: keyed pseudonyms replace them.
     if ready and key is None:
         pseudo = {n: f.result() for n, f in ready.items()}
@@ -966,6 +971,7 @@ def _read_and_validate(data_dir, mapping, as_of, today):
     except InputError:
         limit = None
     checked: dict[str, _TableChecks] = {}
+    texted: dict[str, tuple[pd.DataFrame, dict]] = {}
     mechanisms: Future = Future()  # the typed mechanisms table (None when unusable)
     if "mechanisms" not in files:
         mechanisms.set_result(None)
@@ -990,6 +996,9 @@ def _read_and_validate(data_dir, mapping, as_of, today):
                 mechanisms.set_result(typed[0] if typed else None)
         if typed[0] is not None and limit is not None:
             checked[name] = _table_checks(name, typed[0], _known_ids(mechanisms.result()), limit)
+        if typed[0] is not None and typed[1].ok:  # the Evidence form, used if all is valid
+            codes: dict = {}
+            texted[name] = (_enums_as_text(typed[0], codes), codes)
         return raw, None, typed
 
     def size(name: str) -> int:
@@ -1012,7 +1021,8 @@ def _read_and_validate(data_dir, mapping, as_of, today):
             else:
                 raws[name], done[name] = raw, typed
         ev, report = _finish_validation(raws, done, as_of=as_of, today=today, key=None,
-                                        ready=ready if not unreadable else None, checked=checked)
+                                        ready=ready if not unreadable else None, checked=checked,
+                                        texted=texted)
     if unreadable:
         # A table that could not be read at all is an error, not an absent table.
         names = {p.table for p in unreadable}
