@@ -10,14 +10,13 @@ criterion without evidence). The gap of a scored indicator is
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from gm_eval.contract import CRITERIA
 from gm_eval.indicators.registry import registry
+from gm_eval.shipped import read_yaml
 
 __all__ = ["RECOMMENDATION_COLUMNS", "catalogue", "recommendations"]
 
@@ -35,8 +34,7 @@ RECOMMENDATION_COLUMNS = [
 
 @cache
 def _load() -> dict:
-    text = resources.files("gm_eval.data").joinpath("recommendations.yaml").read_text("utf-8")
-    doc = yaml.safe_load(text)
+    doc = read_yaml("recommendations.yaml")
     missing = set(registry()) - set(doc["indicators"])
     if missing:
         raise ValueError(f"recommendations.yaml: no text for {sorted(missing)}")

@@ -20,7 +20,6 @@ The method, in short (the full text is in ``docs/methodology.md``):
 from __future__ import annotations
 
 import copy
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +29,7 @@ import yaml
 from gm_eval.contract import CRITERIA
 from gm_eval.errors import InputError
 from gm_eval.indicators.registry import registry
+from gm_eval.shipped import read_yaml
 
 __all__ = [
     "OVERALL",
@@ -60,8 +60,7 @@ _IND_KEYS = {"target", "floor", "weight"}
 
 
 def _read_default() -> dict:
-    text = resources.files("gm_eval.data").joinpath("profile_default.yaml").read_text("utf-8")
-    return yaml.safe_load(text)
+    return read_yaml("profile_default.yaml")
 
 
 def default_profile() -> dict:
