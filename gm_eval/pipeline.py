@@ -215,19 +215,15 @@ def summary_lines(scores: pd.DataFrame, mechanisms: pd.DataFrame | None = None) 
     banded = crit["band"] != "insufficient_evidence"
     has_banded = banded.groupby(crit["mechanism_id"]).transform("any")
     crit = crit[banded | ~has_banded]
-    weakest = crit.loc[crit.groupby("mechanism_id", sort=False)["score"].idxmin()].set_index(
-        "mechanism_id"
-    )
+    weakest = crit.loc[crit.groupby("mechanism_id", sort=False)["score"].idxmin()]
+    worst = {m: f"{c} ({v:.0f})" for m, c, v in zip(
+        weakest["mechanism_id"], weakest["criterion"], weakest["score"], strict=True)}
     overall = scores[scores["criterion"] == "overall"]
     width = max([len(str(m)) for m in overall["mechanism_id"]] + [9])
     lines.append(f"{'mechanism':<{width}}  overall  band                   weakest criterion")
     for row in overall.itertuples(index=False):
         s = "    -" if pd.isna(row.score) else f"{row.score:5.1f}"
-        if row.mechanism_id in weakest.index:
-            w = weakest.loc[row.mechanism_id]
-            wk = f"{w['criterion']} ({w['score']:.0f})"
-        else:
-            wk = "-"
+        wk = worst.get(row.mechanism_id, "-")
         lines.append(f"{row.mechanism_id:<{width}}  {s}    {row.band:<21}  {wk}")
     return lines
 
