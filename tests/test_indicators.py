@@ -13,7 +13,7 @@ from statsmodels.duration.survfunc import SurvfuncRight
 from gm_eval.contract import CRITERIA
 from gm_eval.evidence import Evidence
 from gm_eval.indicators import INDICATOR_COLUMNS, compute_indicators, registry
-from gm_eval.indicators.base import COMPUTATIONS
+from gm_eval.indicators.base import COMPUTATIONS, code_isin
 
 CORE = [
     "legitimate.trust_rate",
@@ -456,3 +456,32 @@ def test_clms_rates_match_a_merge_of_visits_and_children():
         hit = [(m, c) in seen for c in elig["child_id"]]
         r = ind.loc[(m, "rights_compatible.clms_followup_within_6m_rate")]
         assert r["n"] == len(elig) and r["value"] == pytest.approx(np.mean(hit))
+
+
+@pytest.mark.parametrize("values", [(), ("b",), ("a", "c"), ("zz",), ("a", "b", "c")])
+@pytest.mark.parametrize("column", [
+    ["a", "b", None, "c", "b", "a"],  # some missing
+    [None, None, None],  # all missing
+    ["b"],  # one value
+    [],  # empty
+])
+def test_code_isin_matches_pandas_isin(column, values):
+    s = pd.Series(column, dtype=object)
+    for sort in (False, True):
+        codes, uniq = pd.factorize(s, sort=sort)
+        got = code_isin(codes, np.asarray(uniq, dtype=object), values)
+        assert got.dtype == bool
+        np.testing.assert_array_equal(got, s.isin(list(values)).to_numpy())
+
+
+def test_indicators_the_same_with_the_enum_codes_of_loading():
+    # enum columns arrive factorized (Evidence.codes, sorted labels); without them the
+    # context factorizes (order of first appearance): the same table either way
+    ev = F.evidence()
+    plain = compute_indicators(ev)
+    for name, df in ev.tables.items():
+        for c in df.columns:
+            if df[c].dtype == object:
+                ev.factorized(name, c)
+    assert ev.codes
+    pd.testing.assert_frame_equal(compute_indicators(ev), plain, check_exact=True)

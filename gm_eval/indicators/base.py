@@ -31,6 +31,7 @@ __all__ = [
     "flag",
     "share",
     "group_codes",
+    "code_isin",
     "wilson",
     "days_between",
     "km_summary",
@@ -205,9 +206,8 @@ class Context:
         for c in cols:
             if c not in df.columns:
                 return False
-            key = ("codes", name, c)
-            if key in self.cache:
-                if not (self.cache[key][0] >= 0).any():
+            if self._has_codes(name, c):
+                if not (self.codes(name, c)[0] >= 0).any():
                     return False
             elif not bool(df[c].iloc[:_PROBE_ROWS].notna().any()) and not bool(df[c].notna().any()):
                 return False
@@ -221,9 +221,8 @@ class Context:
         """Where the column holds a value."""
 
         def build():
-            key = ("codes", name, col)
-            if key in self.cache:
-                return self.cache[key][0] >= 0
+            if self._has_codes(name, col):
+                return self.codes(name, col)[0] >= 0
             return self.column(name, col).notna().to_numpy(dtype=bool)
 
         return self._derive(("notna", name, col), build)
@@ -257,9 +256,17 @@ class Context:
         return self._derive(("ns", name, col), lambda: _nanoseconds(self.column(name, col)))
 
     def codes(self, name: str, col: str) -> tuple[np.ndarray, np.ndarray]:
-        """``pandas.factorize`` of the column: codes (-1 where missing) and distinct values."""
+        """Integer codes of the column (-1 where missing) and its distinct values.
+
+        Enum columns come with their codes from loading (:meth:`Evidence.factorized`,
+        distinct values sorted); other columns are factorized here by ``pandas.factorize``
+        (distinct values in order of first appearance). Only equality of codes is
+        meaningful, not their order.
+        """
 
         def build():
+            if (name, col) in self.evidence.codes:
+                return self.evidence.codes[(name, col)]
             # a small hash table to start with (it grows when needed): pandas would size it
             # for one distinct value per row, tens of megabytes for a million rows
             s = self.column(name, col)
@@ -271,14 +278,16 @@ class Context:
 
         return self._derive(("codes", name, col), build)
 
+    def _has_codes(self, name: str, col: str) -> bool:
+        """Whether :meth:`codes` of the column costs nothing (cached here or at load)."""
+        return ("codes", name, col) in self.cache or (name, col) in self.evidence.codes
+
     def isin(self, name: str, col: str, values: tuple) -> np.ndarray:
         """Where the column is one of ``values`` (missing is False), from its codes."""
 
         def build():
             codes, uniq = self.codes(name, col)
-            wanted = set(values)
-            hit = np.array([u in wanted for u in uniq] + [False], dtype=bool)
-            return hit[codes]
+            return code_isin(codes, uniq, values)
 
         return self._derive(("isin", name, col, tuple(values)), build)
 
@@ -286,7 +295,7 @@ class Context:
         """:meth:`isin` by one comparison per value (cheaper than factorizing for few values)."""
 
         def build():
-            if ("codes", name, col) in self.cache:
+            if self._has_codes(name, col):
                 return self.isin(name, col, values)
             out = np.zeros(len(self.evidence.tables[name]), dtype=bool)
             for v in values:
@@ -299,7 +308,7 @@ class Context:
         """Where the column equals ``value`` (missing is False)."""
 
         def build():
-            if ("codes", name, col) in self.cache:
+            if self._has_codes(name, col):
                 return self.isin(name, col, (value,))
             s = self.column(name, col)
             if s.dtype == object:  # one comparison per row, no hashing
@@ -322,6 +331,34 @@ def flag(values) -> np.ndarray:
     vals = s.to_numpy(dtype=object, na_value=False).copy()
     vals[na] = False
     return vals.astype(bool)
+
+
+def code_isin(codes: np.ndarray, uniques, values) -> np.ndarray:
+    """Where ``uniques[codes]`` is one of ``values``; code -1 (missing) is False.
+
+    Parameters
+    ----------
+    codes : ndarray of int
+        Codes in ``[-1, len(uniques))`` (a factorized column).
+    uniques : array-like
+        The distinct values the codes point to.
+    values : iterable
+        The values looked for.
+
+    Returns
+    -------
+    ndarray of bool
+        One per code: one comparison of the codes for a single match, else a
+        lookup in a table of ``len(uniques) + 1`` flags.
+    """
+    wanted = set(values)
+    hit = np.array([u in wanted for u in uniques] + [False], dtype=bool)
+    at = np.flatnonzero(hit)
+    if len(at) == 0:
+        return np.zeros(len(codes), dtype=bool)
+    if len(at) == 1:
+        return codes == at[0]
+    return hit[codes]
 
 
 def group_codes(mechanism_id) -> tuple[np.ndarray, pd.Index]:
