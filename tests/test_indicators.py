@@ -13,7 +13,7 @@ from statsmodels.duration.survfunc import SurvfuncRight
 from gm_eval.contract import CRITERIA
 from gm_eval.evidence import Evidence
 from gm_eval.indicators import INDICATOR_COLUMNS, compute_indicators, registry
-from gm_eval.indicators.base import COMPUTATIONS, code_isin
+from gm_eval.indicators.base import COMPUTATIONS, code_isin, value_runs
 
 CORE = [
     "legitimate.trust_rate",
@@ -485,3 +485,33 @@ def test_indicators_the_same_with_the_enum_codes_of_loading():
                 ev.factorized(name, c)
     assert ev.codes
     pd.testing.assert_frame_equal(compute_indicators(ev), plain, check_exact=True)
+
+
+@pytest.mark.parametrize("ids", [
+    ["M1", "M1", "M2", "M2", "M2", "M3"],  # grouped in mechanism order
+    ["M2", "M2", "M1", "M1", "M2", "M3"],  # grouped, out of order, M2 twice
+    ["M3", "X9", "X9", "A0", "M1"],  # ids absent from mechanisms
+    ["M1", None, "M1", "M2"],  # a missing id
+    ["M2"],  # one row
+    ["M1", "M2", "M3", "M1", "M2", "M3"],  # more runs than the run reading takes
+])
+@pytest.mark.parametrize("dtype", ["str", object])
+@pytest.mark.parametrize("max_share", [1 / 16, 1.0])
+def test_groups_by_runs_match_a_factorize(ids, dtype, max_share, monkeypatch):
+    from gm_eval.indicators import base
+
+    mech = pd.DataFrame({"mechanism_id": ["M1", "M2", "M3"], "mechanism_type": "workplace"})
+    ws = pd.DataFrame({"mechanism_id": pd.Series(ids, dtype=dtype)})
+    monkeypatch.setattr(base, "value_runs", lambda v: value_runs(v, max_share=max_share))
+    g = base.Context(Evidence({"mechanisms": mech, "worker_survey": ws}, F.AS_OF)).groups("worker_survey")
+    s = ws["mechanism_id"].astype(object)
+    extra = sorted(set(s.dropna()) - set(mech["mechanism_id"]))
+    want = pd.Index(list(mech["mechanism_id"]) + extra, name="mechanism_id", dtype=object)
+    assert g.labels.name == "mechanism_id" and g.labels.tolist() == want.tolist()
+    np.testing.assert_array_equal(g.codes, want.get_indexer(s))
+    assert g.codes.dtype == np.int64
+    runs = base.Groups(g.codes, g.labels).runs  # as the property finds them from the codes
+    assert (g.runs is None) == (runs is None)
+    if runs is not None:
+        np.testing.assert_array_equal(g.runs[0], runs[0])
+        np.testing.assert_array_equal(g.runs[1], runs[1])

@@ -32,6 +32,7 @@ __all__ = [
     "share",
     "group_codes",
     "code_isin",
+    "value_runs",
     "wilson",
     "days_between",
     "km_summary",
@@ -66,6 +67,26 @@ class Groups(tuple):
 
     def __new__(cls, codes: np.ndarray, labels: pd.Index):
         return super().__new__(cls, (codes, labels))
+
+    @classmethod
+    def from_runs(cls, starts: np.ndarray, run_codes: np.ndarray, n: int, labels: pd.Index) -> Groups:
+        """Groups of ``n`` rows given run by run.
+
+        Parameters
+        ----------
+        starts : ndarray of int
+            First row of each run (increasing, the first 0).
+        run_codes : ndarray of int64
+            Code of each run's rows, in ``[0, len(labels))``; neighbouring runs differ.
+        n : int
+            Number of rows.
+        labels : Index
+            Group labels.
+        """
+        g = cls(np.repeat(run_codes, np.diff(np.append(starts, n))), labels)
+        # the runs are known: sorted codes when the runs' codes increase (cached_property's slot)
+        g.__dict__["runs"] = (starts, run_codes) if bool(np.all(run_codes[1:] > run_codes[:-1])) else None
+        return g
 
     @property
     def codes(self) -> np.ndarray:
@@ -160,13 +181,20 @@ class Context:
 
         def build():
             mid = self.evidence.tables[name]["mechanism_id"]
-            codes, uniq = pd.factorize(mid)  # Arrow strings: the distinct ids only become objects
+            runs = value_runs(mid)
+            if runs is None:
+                codes, uniq = pd.factorize(mid)  # Arrow strings: the distinct ids only become objects
+            else:  # rows grouped by id: one id per run, no hashing of every row
+                starts, uniq = runs
             uniq = pd.Index(np.asarray(uniq, dtype=object))
             cats = pd.Index(self.evidence.mechanisms["mechanism_id"].astype("object"))
             extra = uniq.difference(cats)
             cats = cats.append(extra) if len(extra) else cats
+            labels = pd.Index(cats, name="mechanism_id")
+            if runs is not None:
+                return Groups.from_runs(starts, cats.get_indexer(uniq).astype(np.int64), len(mid), labels)
             pos = np.append(cats.get_indexer(uniq), -1).astype(np.int64)
-            return Groups(pos[codes], pd.Index(cats, name="mechanism_id"))
+            return Groups(pos[codes], labels)
 
         return self._derive(("groups", name), build)
 
@@ -359,6 +387,41 @@ def code_isin(codes: np.ndarray, uniques, values) -> np.ndarray:
     if len(at) == 1:
         return codes == at[0]
     return hit[codes]
+
+
+def value_runs(values: pd.Series, max_share: float = 1 / 16) -> tuple[np.ndarray, np.ndarray] | None:
+    """Runs of equal values of an Arrow-backed column: each run's first row and value.
+
+    Parameters
+    ----------
+    values : Series
+        A column (mechanism ids); only Arrow-backed ones are read by runs.
+    max_share : float
+        Give up when there are more runs than this share of the rows (hashing
+        every row is then the cheaper way).
+
+    Returns
+    -------
+    (starts, values) or None
+        ``starts`` (int64) and the value of each run as objects; None when the
+        column is not Arrow-backed, empty, holds a missing value or has too many runs.
+    """
+    if not isinstance(values.dtype, pd.StringDtype) or values.dtype.storage != "pyarrow":
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(values.array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    n = len(arr)
+    if n == 0 or arr.null_count:
+        return None
+    change = pc.not_equal(arr.slice(1), arr.slice(0, n - 1))
+    if (pc.sum(change).as_py() or 0) + 1 > n * max_share:
+        return None
+    starts = np.append(0, pc.indices_nonzero(change).to_numpy() + 1).astype(np.int64)
+    return starts, arr.take(pa.array(starts)).to_numpy(zero_copy_only=False).astype(object)
 
 
 def group_codes(mechanism_id) -> tuple[np.ndarray, pd.Index]:
