@@ -12,7 +12,13 @@ from statsmodels.duration.survfunc import SurvfuncRight
 
 from gm_eval.contract import CRITERIA
 from gm_eval.evidence import Evidence
-from gm_eval.indicators import INDICATOR_COLUMNS, compute_indicators, registry
+from gm_eval.indicators import (
+    INDICATOR_COLUMNS,
+    compute_indicators,
+    questions,
+    registry,
+    self_assessment_scores,
+)
 from gm_eval.indicators.base import COMPUTATIONS, code_isin, value_runs
 
 CORE = [
@@ -515,3 +521,47 @@ def test_groups_by_runs_match_a_factorize(ids, dtype, max_share, monkeypatch):
     if runs is not None:
         np.testing.assert_array_equal(g.runs[0], runs[0])
         np.testing.assert_array_equal(g.runs[1], runs[1])
+
+
+def _self_assessment_by_pandas(answers: pd.DataFrame) -> pd.DataFrame:
+    """The self-assessment indicators of ``answers`` by :func:`self_assessment_scores`."""
+    s = self_assessment_scores(answers)
+    s = s.assign(indicator_id=s["criterion"] + ".self_assessment").set_index(["mechanism_id", "indicator_id"])
+    return s[["value", "n"]].sort_index()
+
+
+@pytest.mark.parametrize("case", ["mixed", "one_mechanism", "nothing_applicable", "all_missing"])
+def test_self_assessment_by_codes_matches_the_grouped_frame(case, monkeypatch):
+    from gm_eval.indicators import self_assessment as sa_mod
+
+    rng = np.random.default_rng(5)
+    qids = list(questions()["question_id"]) + ["XX99", None]  # an unknown and a missing question
+    answers = ["yes", "partly", "no", "not_applicable", None]
+    n = {"mixed": 400, "one_mechanism": 60, "nothing_applicable": 30, "all_missing": 10}[case]
+    mids = ["M1"] * n if case == "one_mechanism" else list(rng.choice(["M1", "M2", "M3", "M9"], n))
+    ans = {"nothing_applicable": ["not_applicable"] * n, "all_missing": [None] * n}.get(
+        case, list(rng.choice(np.array(answers, dtype=object), n)))
+    table = pd.DataFrame({"mechanism_id": pd.Series(sorted(mids), dtype="str"),
+                          "question_id": pd.Series(rng.choice(np.array(qids, dtype=object), n), dtype="str"),
+                          "answer": pd.Series(ans, dtype=object)})
+    ev = F.evidence("self_assessment", self_assessment=table)
+    ids = [f"{c}.self_assessment" for c in CRITERIA]
+    fast = compute_indicators(ev, indicator_ids=ids)
+    monkeypatch.setattr(sa_mod, "_exact_sums", lambda *a: False)  # the grouped frame instead
+    slow = compute_indicators(ev, indicator_ids=ids)
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+    want = _self_assessment_by_pandas(table)
+    want = want[want.index.get_level_values(0).isin(set(fast["mechanism_id"]))]  # listed mechanisms
+    got = fast.dropna(subset=["value"]).set_index(["mechanism_id", "indicator_id"]).sort_index()
+    assert got.index.tolist() == want.index.tolist()
+    np.testing.assert_array_equal(got["value"].to_numpy(), want["value"].to_numpy())
+    np.testing.assert_array_equal(got["n"].to_numpy(dtype="int64"), want["n"].to_numpy())
+
+
+def test_exact_sums_only_for_half_point_weights():
+    from gm_eval.indicators.self_assessment import _exact_sums
+
+    assert _exact_sums(np.array([1.0, 1.5, 2.0, 0.0]), 10_000)
+    assert not _exact_sums(np.array([1.0, 0.1]), 10)
+    assert not _exact_sums(np.array([1.0, np.nan]), 10)
+    assert not _exact_sums(np.array([2.0**40]), 2**20)
