@@ -565,3 +565,37 @@ def test_exact_sums_only_for_half_point_weights():
     assert not _exact_sums(np.array([1.0, 0.1]), 10)
     assert not _exact_sums(np.array([1.0, np.nan]), 10)
     assert not _exact_sums(np.array([2.0**40]), 2**20)
+
+
+@pytest.mark.parametrize("values", [
+    [True, None, False, True],  # some missing
+    [None, None],  # all missing
+    [False],  # one value
+    [],  # empty
+])
+def test_flags_of_nullable_booleans_match_pandas(values):
+    from gm_eval.indicators.base import Context, flag
+
+    s = pd.Series(values, dtype="boolean")
+    np.testing.assert_array_equal(flag(s), s.fillna(False).to_numpy(dtype=bool))
+    ctx = Context(Evidence({"mechanisms": F.mechanisms(), "t": pd.DataFrame({"b": s})}, F.AS_OF))
+    np.testing.assert_array_equal(ctx.is_false("t", "b"), (s == False).fillna(False).to_numpy(dtype=bool))  # noqa: E712
+    assert ctx.flag("t", "b").dtype == bool and ctx.is_false("t", "b").dtype == bool
+
+
+@pytest.mark.parametrize("values", [
+    [1, 4, None, 5, 3],  # some missing
+    [None, None],  # all missing
+    [4],  # one value
+    [],  # empty
+])
+@pytest.mark.parametrize("dtype", ["Int64", "Float64", "float64", object])
+def test_at_least_matches_the_float_comparison(values, dtype):
+    from gm_eval.indicators.base import Context
+
+    s = pd.Series(values, dtype=dtype)
+    ctx = Context(Evidence({"mechanisms": F.mechanisms(), "t": pd.DataFrame({"x": s})}, F.AS_OF))
+    want = (pd.to_numeric(s, errors="coerce").astype("float64") >= 4).to_numpy(dtype=bool)
+    got = ctx.at_least("t", "x", 4)
+    assert got.dtype == bool
+    np.testing.assert_array_equal(got, want)

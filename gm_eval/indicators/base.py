@@ -32,6 +32,7 @@ __all__ = [
     "share",
     "group_codes",
     "code_isin",
+    "masked_parts",
     "value_runs",
     "wilson",
     "days_between",
@@ -260,6 +261,9 @@ class Context:
 
         def build():
             s = self.column(name, col)
+            parts = masked_parts(s)
+            if parts is not None and isinstance(s.dtype, pd.BooleanDtype):
+                return ~parts[0] & ~parts[1]
             if isinstance(s.dtype, pd.BooleanDtype) or s.dtype == bool:
                 return ~s.to_numpy(dtype=bool, na_value=True)
             return (s == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712
@@ -276,6 +280,22 @@ class Context:
             return pd.to_numeric(s, errors="coerce").astype("float64").to_numpy(na_value=np.nan)
 
         return self._derive(("number", name, col), build)
+
+    def at_least(self, name: str, col: str, threshold: int) -> np.ndarray:
+        """Where the column is a number >= ``threshold`` (missing is False).
+
+        Nullable integers are compared as integers, without a float copy; the
+        same answer as ``number(name, col) >= threshold``.
+        """
+
+        def build():
+            s = self.column(name, col)
+            parts = masked_parts(s)
+            if parts is not None and parts[0].dtype.kind in "iu":
+                return (parts[0] >= threshold) & ~parts[1]
+            return self.number(name, col) >= threshold
+
+        return self._derive(("at_least", name, col, threshold), build)
 
     def nanoseconds(self, name: str, col: str) -> tuple[np.ndarray, np.ndarray]:
         """Dates as int64 nanoseconds and the missing mask (:func:`gm_eval.stats._nanoseconds`)."""
@@ -354,11 +374,37 @@ def flag(values) -> np.ndarray:
     if s.dtype == bool:
         return s.to_numpy()
     if isinstance(s.dtype, pd.BooleanDtype):
+        parts = masked_parts(s)
+        if parts is not None:  # (to_numpy with na_value takes a slow path when values are missing)
+            return parts[0] & ~parts[1]
         return s.to_numpy(dtype=bool, na_value=False)
     na = s.isna().to_numpy()
     vals = s.to_numpy(dtype=object, na_value=False).copy()
     vals[na] = False
     return vals.astype(bool)
+
+
+def masked_parts(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """Values and missing mask of a nullable column (``boolean``, ``Int64``, ``Float64``...).
+
+    Parameters
+    ----------
+    values : Series
+        A column.
+
+    Returns
+    -------
+    (data, mask) or None
+        The numpy arrays behind a pandas masked array (``data`` is arbitrary
+        where ``mask`` is True; both shared, not copies); None for other columns.
+    """
+    arr = values.array
+    if not isinstance(arr, (pd.arrays.BooleanArray, pd.arrays.IntegerArray, pd.arrays.FloatingArray)):
+        return None
+    data, mask = getattr(arr, "_data", None), getattr(arr, "_mask", None)
+    if not isinstance(data, np.ndarray) or not isinstance(mask, np.ndarray) or mask.shape != data.shape:
+        return None
+    return data, mask
 
 
 def code_isin(codes: np.ndarray, uniques, values) -> np.ndarray:

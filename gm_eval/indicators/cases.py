@@ -92,8 +92,7 @@ def _target(ctx: Context, column: str) -> np.ndarray:
 # ------------------------------------------------------------------ legitimate
 @computes("legitimate.satisfaction_rate")
 def satisfaction_rate(ctx: Context):
-    sat = ctx.number(_C, "satisfaction")
-    return share(_g(ctx), sat >= 4, ctx.notna(_C, "satisfaction"))
+    return share(_g(ctx), ctx.at_least(_C, "satisfaction", 4), ctx.notna(_C, "satisfaction"))
 
 
 # ------------------------------------------------------------------ accessible
