@@ -599,3 +599,23 @@ def test_at_least_matches_the_float_comparison(values, dtype):
     got = ctx.at_least("t", "x", 4)
     assert got.dtype == bool
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("keys, values", [
+    ([3, 1, 3, 2, 1, 3], [5, 7, 5, 1, 7, 2]),  # unsorted keys, ties of the largest value
+    ([1, 1, 2, 2, 2], [2, 1, 9, 9, 9]),  # grouped keys
+    ([4, 4, 4], [0, 0, 0]),  # one key, all tied
+    ([7], [1]),  # one row
+    ([], []),  # empty
+])
+def test_latest_rows_match_a_lexsort(keys, values):
+    from gm_eval.indicators.clms import latest_rows
+
+    k, v = np.array(keys, dtype=np.int64), np.array(values, dtype=np.int64)
+    order = np.lexsort((v, k))
+    want = order[np.r_[k[order][1:] != k[order][:-1], True]] if len(k) else order
+    np.testing.assert_array_equal(latest_rows(k, v), want)
+    rng = np.random.default_rng(len(keys))
+    k, v = rng.integers(0, 50, 500), rng.integers(0, 10, 500)
+    order = np.lexsort((v, k))
+    np.testing.assert_array_equal(latest_rows(k, v), order[np.r_[k[order][1:] != k[order][:-1], True]])
