@@ -12,8 +12,14 @@ from statsmodels.duration.survfunc import SurvfuncRight
 
 from gm_eval.contract import CRITERIA
 from gm_eval.evidence import Evidence
-from gm_eval.indicators import INDICATOR_COLUMNS, compute_indicators, registry
-from gm_eval.indicators.base import COMPUTATIONS
+from gm_eval.indicators import (
+    INDICATOR_COLUMNS,
+    compute_indicators,
+    questions,
+    registry,
+    self_assessment_scores,
+)
+from gm_eval.indicators.base import COMPUTATIONS, code_isin, value_runs
 
 CORE = [
     "legitimate.trust_rate",
@@ -456,3 +462,160 @@ def test_clms_rates_match_a_merge_of_visits_and_children():
         hit = [(m, c) in seen for c in elig["child_id"]]
         r = ind.loc[(m, "rights_compatible.clms_followup_within_6m_rate")]
         assert r["n"] == len(elig) and r["value"] == pytest.approx(np.mean(hit))
+
+
+@pytest.mark.parametrize("values", [(), ("b",), ("a", "c"), ("zz",), ("a", "b", "c")])
+@pytest.mark.parametrize("column", [
+    ["a", "b", None, "c", "b", "a"],  # some missing
+    [None, None, None],  # all missing
+    ["b"],  # one value
+    [],  # empty
+])
+def test_code_isin_matches_pandas_isin(column, values):
+    s = pd.Series(column, dtype=object)
+    for sort in (False, True):
+        codes, uniq = pd.factorize(s, sort=sort)
+        got = code_isin(codes, np.asarray(uniq, dtype=object), values)
+        assert got.dtype == bool
+        np.testing.assert_array_equal(got, s.isin(list(values)).to_numpy())
+
+
+def test_indicators_the_same_with_the_enum_codes_of_loading():
+    # enum columns arrive factorized (Evidence.codes, sorted labels); without them the
+    # context factorizes (order of first appearance): the same table either way
+    ev = F.evidence()
+    plain = compute_indicators(ev)
+    for name, df in ev.tables.items():
+        for c in df.columns:
+            if df[c].dtype == object:
+                ev.factorized(name, c)
+    assert ev.codes
+    pd.testing.assert_frame_equal(compute_indicators(ev), plain, check_exact=True)
+
+
+@pytest.mark.parametrize("ids", [
+    ["M1", "M1", "M2", "M2", "M2", "M3"],  # grouped in mechanism order
+    ["M2", "M2", "M1", "M1", "M2", "M3"],  # grouped, out of order, M2 twice
+    ["M3", "X9", "X9", "A0", "M1"],  # ids absent from mechanisms
+    ["M1", None, "M1", "M2"],  # a missing id
+    ["M2"],  # one row
+    ["M1", "M2", "M3", "M1", "M2", "M3"],  # more runs than the run reading takes
+])
+@pytest.mark.parametrize("dtype", ["str", object])
+@pytest.mark.parametrize("max_share", [1 / 16, 1.0])
+def test_groups_by_runs_match_a_factorize(ids, dtype, max_share, monkeypatch):
+    from gm_eval.indicators import base
+
+    mech = pd.DataFrame({"mechanism_id": ["M1", "M2", "M3"], "mechanism_type": "workplace"})
+    ws = pd.DataFrame({"mechanism_id": pd.Series(ids, dtype=dtype)})
+    monkeypatch.setattr(base, "value_runs", lambda v: value_runs(v, max_share=max_share))
+    g = base.Context(Evidence({"mechanisms": mech, "worker_survey": ws}, F.AS_OF)).groups("worker_survey")
+    s = ws["mechanism_id"].astype(object)
+    extra = sorted(set(s.dropna()) - set(mech["mechanism_id"]))
+    want = pd.Index(list(mech["mechanism_id"]) + extra, name="mechanism_id", dtype=object)
+    assert g.labels.name == "mechanism_id" and g.labels.tolist() == want.tolist()
+    np.testing.assert_array_equal(g.codes, want.get_indexer(s))
+    assert g.codes.dtype == np.int64
+    runs = base.Groups(g.codes, g.labels).runs  # as the property finds them from the codes
+    assert (g.runs is None) == (runs is None)
+    if runs is not None:
+        np.testing.assert_array_equal(g.runs[0], runs[0])
+        np.testing.assert_array_equal(g.runs[1], runs[1])
+
+
+def _self_assessment_by_pandas(answers: pd.DataFrame) -> pd.DataFrame:
+    """The self-assessment indicators of ``answers`` by :func:`self_assessment_scores`."""
+    s = self_assessment_scores(answers)
+    s = s.assign(indicator_id=s["criterion"] + ".self_assessment").set_index(["mechanism_id", "indicator_id"])
+    return s[["value", "n"]].sort_index()
+
+
+@pytest.mark.parametrize("case", ["mixed", "one_mechanism", "nothing_applicable", "all_missing"])
+def test_self_assessment_by_codes_matches_the_grouped_frame(case, monkeypatch):
+    from gm_eval.indicators import self_assessment as sa_mod
+
+    rng = np.random.default_rng(5)
+    qids = list(questions()["question_id"]) + ["XX99", None]  # an unknown and a missing question
+    answers = ["yes", "partly", "no", "not_applicable", None]
+    n = {"mixed": 400, "one_mechanism": 60, "nothing_applicable": 30, "all_missing": 10}[case]
+    mids = ["M1"] * n if case == "one_mechanism" else list(rng.choice(["M1", "M2", "M3", "M9"], n))
+    ans = {"nothing_applicable": ["not_applicable"] * n, "all_missing": [None] * n}.get(
+        case, list(rng.choice(np.array(answers, dtype=object), n)))
+    table = pd.DataFrame({"mechanism_id": pd.Series(sorted(mids), dtype="str"),
+                          "question_id": pd.Series(rng.choice(np.array(qids, dtype=object), n), dtype="str"),
+                          "answer": pd.Series(ans, dtype=object)})
+    ev = F.evidence("self_assessment", self_assessment=table)
+    ids = [f"{c}.self_assessment" for c in CRITERIA]
+    fast = compute_indicators(ev, indicator_ids=ids)
+    monkeypatch.setattr(sa_mod, "_exact_sums", lambda *a: False)  # the grouped frame instead
+    slow = compute_indicators(ev, indicator_ids=ids)
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+    want = _self_assessment_by_pandas(table)
+    want = want[want.index.get_level_values(0).isin(set(fast["mechanism_id"]))]  # listed mechanisms
+    got = fast.dropna(subset=["value"]).set_index(["mechanism_id", "indicator_id"]).sort_index()
+    assert got.index.tolist() == want.index.tolist()
+    np.testing.assert_array_equal(got["value"].to_numpy(), want["value"].to_numpy())
+    np.testing.assert_array_equal(got["n"].to_numpy(dtype="int64"), want["n"].to_numpy())
+
+
+def test_exact_sums_only_for_half_point_weights():
+    from gm_eval.indicators.self_assessment import _exact_sums
+
+    assert _exact_sums(np.array([1.0, 1.5, 2.0, 0.0]), 10_000)
+    assert not _exact_sums(np.array([1.0, 0.1]), 10)
+    assert not _exact_sums(np.array([1.0, np.nan]), 10)
+    assert not _exact_sums(np.array([2.0**40]), 2**20)
+
+
+@pytest.mark.parametrize("values", [
+    [True, None, False, True],  # some missing
+    [None, None],  # all missing
+    [False],  # one value
+    [],  # empty
+])
+def test_flags_of_nullable_booleans_match_pandas(values):
+    from gm_eval.indicators.base import Context, flag
+
+    s = pd.Series(values, dtype="boolean")
+    np.testing.assert_array_equal(flag(s), s.fillna(False).to_numpy(dtype=bool))
+    ctx = Context(Evidence({"mechanisms": F.mechanisms(), "t": pd.DataFrame({"b": s})}, F.AS_OF))
+    np.testing.assert_array_equal(ctx.is_false("t", "b"), (s == False).fillna(False).to_numpy(dtype=bool))  # noqa: E712
+    assert ctx.flag("t", "b").dtype == bool and ctx.is_false("t", "b").dtype == bool
+
+
+@pytest.mark.parametrize("values", [
+    [1, 4, None, 5, 3],  # some missing
+    [None, None],  # all missing
+    [4],  # one value
+    [],  # empty
+])
+@pytest.mark.parametrize("dtype", ["Int64", "Float64", "float64", object])
+def test_at_least_matches_the_float_comparison(values, dtype):
+    from gm_eval.indicators.base import Context
+
+    s = pd.Series(values, dtype=dtype)
+    ctx = Context(Evidence({"mechanisms": F.mechanisms(), "t": pd.DataFrame({"x": s})}, F.AS_OF))
+    want = (pd.to_numeric(s, errors="coerce").astype("float64") >= 4).to_numpy(dtype=bool)
+    got = ctx.at_least("t", "x", 4)
+    assert got.dtype == bool
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("keys, values", [
+    ([3, 1, 3, 2, 1, 3], [5, 7, 5, 1, 7, 2]),  # unsorted keys, ties of the largest value
+    ([1, 1, 2, 2, 2], [2, 1, 9, 9, 9]),  # grouped keys
+    ([4, 4, 4], [0, 0, 0]),  # one key, all tied
+    ([7], [1]),  # one row
+    ([], []),  # empty
+])
+def test_latest_rows_match_a_lexsort(keys, values):
+    from gm_eval.indicators.clms import latest_rows
+
+    k, v = np.array(keys, dtype=np.int64), np.array(values, dtype=np.int64)
+    order = np.lexsort((v, k))
+    want = order[np.r_[k[order][1:] != k[order][:-1], True]] if len(k) else order
+    np.testing.assert_array_equal(latest_rows(k, v), want)
+    rng = np.random.default_rng(len(keys))
+    k, v = rng.integers(0, 50, 500), rng.integers(0, 10, 500)
+    order = np.lexsort((v, k))
+    np.testing.assert_array_equal(latest_rows(k, v), order[np.r_[k[order][1:] != k[order][:-1], True]])

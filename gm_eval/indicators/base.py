@@ -31,6 +31,9 @@ __all__ = [
     "flag",
     "share",
     "group_codes",
+    "code_isin",
+    "masked_parts",
+    "value_runs",
     "wilson",
     "days_between",
     "km_summary",
@@ -65,6 +68,26 @@ class Groups(tuple):
 
     def __new__(cls, codes: np.ndarray, labels: pd.Index):
         return super().__new__(cls, (codes, labels))
+
+    @classmethod
+    def from_runs(cls, starts: np.ndarray, run_codes: np.ndarray, n: int, labels: pd.Index) -> Groups:
+        """Groups of ``n`` rows given run by run.
+
+        Parameters
+        ----------
+        starts : ndarray of int
+            First row of each run (increasing, the first 0).
+        run_codes : ndarray of int64
+            Code of each run's rows, in ``[0, len(labels))``; neighbouring runs differ.
+        n : int
+            Number of rows.
+        labels : Index
+            Group labels.
+        """
+        g = cls(np.repeat(run_codes, np.diff(np.append(starts, n))), labels)
+        # the runs are known: sorted codes when the runs' codes increase (cached_property's slot)
+        g.__dict__["runs"] = (starts, run_codes) if bool(np.all(run_codes[1:] > run_codes[:-1])) else None
+        return g
 
     @property
     def codes(self) -> np.ndarray:
@@ -159,13 +182,20 @@ class Context:
 
         def build():
             mid = self.evidence.tables[name]["mechanism_id"]
-            codes, uniq = pd.factorize(mid)  # Arrow strings: the distinct ids only become objects
+            runs = value_runs(mid)
+            if runs is None:
+                codes, uniq = pd.factorize(mid)  # Arrow strings: the distinct ids only become objects
+            else:  # rows grouped by id: one id per run, no hashing of every row
+                starts, uniq = runs
             uniq = pd.Index(np.asarray(uniq, dtype=object))
             cats = pd.Index(self.evidence.mechanisms["mechanism_id"].astype("object"))
             extra = uniq.difference(cats)
             cats = cats.append(extra) if len(extra) else cats
+            labels = pd.Index(cats, name="mechanism_id")
+            if runs is not None:
+                return Groups.from_runs(starts, cats.get_indexer(uniq).astype(np.int64), len(mid), labels)
             pos = np.append(cats.get_indexer(uniq), -1).astype(np.int64)
-            return Groups(pos[codes], pd.Index(cats, name="mechanism_id"))
+            return Groups(pos[codes], labels)
 
         return self._derive(("groups", name), build)
 
@@ -205,9 +235,8 @@ class Context:
         for c in cols:
             if c not in df.columns:
                 return False
-            key = ("codes", name, c)
-            if key in self.cache:
-                if not (self.cache[key][0] >= 0).any():
+            if self._has_codes(name, c):
+                if not (self.codes(name, c)[0] >= 0).any():
                     return False
             elif not bool(df[c].iloc[:_PROBE_ROWS].notna().any()) and not bool(df[c].notna().any()):
                 return False
@@ -221,9 +250,8 @@ class Context:
         """Where the column holds a value."""
 
         def build():
-            key = ("codes", name, col)
-            if key in self.cache:
-                return self.cache[key][0] >= 0
+            if self._has_codes(name, col):
+                return self.codes(name, col)[0] >= 0
             return self.column(name, col).notna().to_numpy(dtype=bool)
 
         return self._derive(("notna", name, col), build)
@@ -233,6 +261,9 @@ class Context:
 
         def build():
             s = self.column(name, col)
+            parts = masked_parts(s)
+            if parts is not None and isinstance(s.dtype, pd.BooleanDtype):
+                return ~parts[0] & ~parts[1]
             if isinstance(s.dtype, pd.BooleanDtype) or s.dtype == bool:
                 return ~s.to_numpy(dtype=bool, na_value=True)
             return (s == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712
@@ -250,6 +281,22 @@ class Context:
 
         return self._derive(("number", name, col), build)
 
+    def at_least(self, name: str, col: str, threshold: int) -> np.ndarray:
+        """Where the column is a number >= ``threshold`` (missing is False).
+
+        Nullable integers are compared as integers, without a float copy; the
+        same answer as ``number(name, col) >= threshold``.
+        """
+
+        def build():
+            s = self.column(name, col)
+            parts = masked_parts(s)
+            if parts is not None and parts[0].dtype.kind in "iu":
+                return (parts[0] >= threshold) & ~parts[1]
+            return self.number(name, col) >= threshold
+
+        return self._derive(("at_least", name, col, threshold), build)
+
     def nanoseconds(self, name: str, col: str) -> tuple[np.ndarray, np.ndarray]:
         """Dates as int64 nanoseconds and the missing mask (:func:`gm_eval.stats._nanoseconds`)."""
         from gm_eval.stats import _nanoseconds
@@ -257,9 +304,17 @@ class Context:
         return self._derive(("ns", name, col), lambda: _nanoseconds(self.column(name, col)))
 
     def codes(self, name: str, col: str) -> tuple[np.ndarray, np.ndarray]:
-        """``pandas.factorize`` of the column: codes (-1 where missing) and distinct values."""
+        """Integer codes of the column (-1 where missing) and its distinct values.
+
+        Enum columns come with their codes from loading (:meth:`Evidence.factorized`,
+        distinct values sorted); other columns are factorized here by ``pandas.factorize``
+        (distinct values in order of first appearance). Only equality of codes is
+        meaningful, not their order.
+        """
 
         def build():
+            if (name, col) in self.evidence.codes:
+                return self.evidence.codes[(name, col)]
             # a small hash table to start with (it grows when needed): pandas would size it
             # for one distinct value per row, tens of megabytes for a million rows
             s = self.column(name, col)
@@ -271,14 +326,16 @@ class Context:
 
         return self._derive(("codes", name, col), build)
 
+    def _has_codes(self, name: str, col: str) -> bool:
+        """Whether :meth:`codes` of the column costs nothing (cached here or at load)."""
+        return ("codes", name, col) in self.cache or (name, col) in self.evidence.codes
+
     def isin(self, name: str, col: str, values: tuple) -> np.ndarray:
         """Where the column is one of ``values`` (missing is False), from its codes."""
 
         def build():
             codes, uniq = self.codes(name, col)
-            wanted = set(values)
-            hit = np.array([u in wanted for u in uniq] + [False], dtype=bool)
-            return hit[codes]
+            return code_isin(codes, uniq, values)
 
         return self._derive(("isin", name, col, tuple(values)), build)
 
@@ -286,7 +343,7 @@ class Context:
         """:meth:`isin` by one comparison per value (cheaper than factorizing for few values)."""
 
         def build():
-            if ("codes", name, col) in self.cache:
+            if self._has_codes(name, col):
                 return self.isin(name, col, values)
             out = np.zeros(len(self.evidence.tables[name]), dtype=bool)
             for v in values:
@@ -299,7 +356,7 @@ class Context:
         """Where the column equals ``value`` (missing is False)."""
 
         def build():
-            if ("codes", name, col) in self.cache:
+            if self._has_codes(name, col):
                 return self.isin(name, col, (value,))
             s = self.column(name, col)
             if s.dtype == object:  # one comparison per row, no hashing
@@ -317,11 +374,100 @@ def flag(values) -> np.ndarray:
     if s.dtype == bool:
         return s.to_numpy()
     if isinstance(s.dtype, pd.BooleanDtype):
+        parts = masked_parts(s)
+        if parts is not None:  # (to_numpy with na_value takes a slow path when values are missing)
+            return parts[0] & ~parts[1]
         return s.to_numpy(dtype=bool, na_value=False)
     na = s.isna().to_numpy()
     vals = s.to_numpy(dtype=object, na_value=False).copy()
     vals[na] = False
     return vals.astype(bool)
+
+
+def masked_parts(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """Values and missing mask of a nullable column (``boolean``, ``Int64``, ``Float64``...).
+
+    Parameters
+    ----------
+    values : Series
+        A column.
+
+    Returns
+    -------
+    (data, mask) or None
+        The numpy arrays behind a pandas masked array (``data`` is arbitrary
+        where ``mask`` is True; both shared, not copies); None for other columns.
+    """
+    arr = values.array
+    if not isinstance(arr, (pd.arrays.BooleanArray, pd.arrays.IntegerArray, pd.arrays.FloatingArray)):
+        return None
+    data, mask = getattr(arr, "_data", None), getattr(arr, "_mask", None)
+    if not isinstance(data, np.ndarray) or not isinstance(mask, np.ndarray) or mask.shape != data.shape:
+        return None
+    return data, mask
+
+
+def code_isin(codes: np.ndarray, uniques, values) -> np.ndarray:
+    """Where ``uniques[codes]`` is one of ``values``; code -1 (missing) is False.
+
+    Parameters
+    ----------
+    codes : ndarray of int
+        Codes in ``[-1, len(uniques))`` (a factorized column).
+    uniques : array-like
+        The distinct values the codes point to.
+    values : iterable
+        The values looked for.
+
+    Returns
+    -------
+    ndarray of bool
+        One per code: one comparison of the codes for a single match, else a
+        lookup in a table of ``len(uniques) + 1`` flags.
+    """
+    wanted = set(values)
+    hit = np.array([u in wanted for u in uniques] + [False], dtype=bool)
+    at = np.flatnonzero(hit)
+    if len(at) == 0:
+        return np.zeros(len(codes), dtype=bool)
+    if len(at) == 1:
+        return codes == at[0]
+    return hit[codes]
+
+
+def value_runs(values: pd.Series, max_share: float = 1 / 16) -> tuple[np.ndarray, np.ndarray] | None:
+    """Runs of equal values of an Arrow-backed column: each run's first row and value.
+
+    Parameters
+    ----------
+    values : Series
+        A column (mechanism ids); only Arrow-backed ones are read by runs.
+    max_share : float
+        Give up when there are more runs than this share of the rows (hashing
+        every row is then the cheaper way).
+
+    Returns
+    -------
+    (starts, values) or None
+        ``starts`` (int64) and the value of each run as objects; None when the
+        column is not Arrow-backed, empty, holds a missing value or has too many runs.
+    """
+    if not isinstance(values.dtype, pd.StringDtype) or values.dtype.storage != "pyarrow":
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(values.array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    n = len(arr)
+    if n == 0 or arr.null_count:
+        return None
+    change = pc.not_equal(arr.slice(1), arr.slice(0, n - 1))
+    if (pc.sum(change).as_py() or 0) + 1 > n * max_share:
+        return None
+    starts = np.append(0, pc.indices_nonzero(change).to_numpy() + 1).astype(np.int64)
+    return starts, arr.take(pa.array(starts)).to_numpy(zero_copy_only=False).astype(object)
 
 
 def group_codes(mechanism_id) -> tuple[np.ndarray, pd.Index]:

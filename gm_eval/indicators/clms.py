@@ -7,7 +7,7 @@ import pandas as pd
 
 from gm_eval.indicators.base import Context, computes, days_between, km_summary, share
 
-__all__ = ["FOLLOWUP_WINDOW_DAYS", "latest_followup"]
+__all__ = ["FOLLOWUP_WINDOW_DAYS", "latest_followup", "latest_rows"]
 
 #: "Within 6 months" of identification.
 FOLLOWUP_WINDOW_DAYS = 183
@@ -28,6 +28,36 @@ def latest_followup(children: pd.DataFrame, followups: pd.DataFrame) -> pd.DataF
     last = f.drop_duplicates(["mechanism_id", "child_id"], keep="last")
     keys = children[["mechanism_id", "child_id"]]
     return last.merge(keys, on=["mechanism_id", "child_id"], how="inner")
+
+
+def latest_rows(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The row of each distinct key with the largest value (the last such row on ties).
+
+    The rows a stable sort by ``(key, value)`` puts last in each key
+    (``np.lexsort((values, keys))``), found with one stable sort by key only
+    (nothing to do when the rows are grouped by key already) and a maximum per key.
+
+    Parameters
+    ----------
+    keys : ndarray of int
+        Key of each row.
+    values : ndarray of int64
+        Value of each row.
+
+    Returns
+    -------
+    ndarray of int64
+        One row position per distinct key, in increasing key order.
+    """
+    if len(keys) == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(keys, kind="stable")  # rows in order within each key
+    k, v = keys[order], values[order]
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    top = np.repeat(np.maximum.reduceat(v, starts), np.diff(np.append(starts, len(k))))
+    at = np.flatnonzero(v == top)  # the rows with their key's largest value
+    kept = at[np.r_[k[at][1:] != k[at][:-1], True]]  # the last of them in each key
+    return order[kept].astype(np.int64)
 
 
 def _child_keys(ctx: Context) -> tuple[np.ndarray, np.ndarray, pd.Index]:
@@ -67,9 +97,7 @@ def clms_exit_rate(ctx: Context):
     ch_key, fu_key, f_labels = _child_keys(ctx)
     # the latest visit of each (mechanism, child): visit date, then row order (a stable sort)
     v, v_na = ctx.nanoseconds(_FU, "visit_date")
-    v = np.where(v_na, np.iinfo(np.int64).max, v)  # a missing date sorts last
-    order = np.lexsort((v, fu_key))
-    last = order[np.r_[fu_key[order][1:] != fu_key[order][:-1], True]]
+    last = latest_rows(fu_key, np.where(v_na, np.iinfo(np.int64).max, v))  # a missing date sorts last
     # each latest visit counts once per child row with its key (an inner merge)
     ch_sorted = np.sort(ch_key[ch_key >= 0])
     times = np.searchsorted(ch_sorted, fu_key[last], side="right") - np.searchsorted(
@@ -94,10 +122,11 @@ def clms_followup_within_6m_rate(ctx: Context):
     eligible = ~ident[1] & (ident[0] <= ctx.as_of_ns - FOLLOWUP_WINDOW_DAYS * _DAY_NS)
     ch_key, fu_key, _ = _child_keys(ctx)
     valid = ch_key >= 0
-    if len(np.unique(ch_key[valid])) < valid.sum():  # a child listed twice: the merge itself
+    children = pd.Index(ch_key[valid])
+    if not children.is_unique:  # a child listed twice: the merge itself
         return _followup_by_merge(ctx, eligible)
     # each visit's child (unique keys): the gap from that child's identification
-    row = pd.Index(ch_key[valid]).get_indexer(fu_key)
+    row = children.get_indexer(fu_key)
     rows = np.flatnonzero(valid)
     matched = row >= 0
     child = rows[row[matched]]

@@ -43,34 +43,66 @@ _FLAG_TEXT = join_flags(
 )
 
 
-def _column(res: pd.DataFrame, name: str, pos: np.ndarray) -> np.ndarray:
-    """Column ``name`` of ``res`` as float64 at row positions ``pos`` (-1: NaN)."""
-    v = res[name].to_numpy(dtype="float64", na_value=np.nan)
-    return np.append(v, np.nan)[pos]
+#: Result columns read from a computation, in the order of :func:`_one`'s table.
+_RESULT_COLUMNS = ("value", "n", "successes", "ci_low", "ci_high")
 
 
-def _one(ctx: Context, ind: Indicator, ids: pd.Index, types: np.ndarray, min_n: int) -> tuple:
-    """Value, interval, n and flag codes of one indicator for every mechanism of ``ids``."""
+def _one(ctx: Context, ind: Indicator, ids: pd.Index) -> tuple[np.ndarray, bool]:
+    """The result columns of one indicator at the mechanisms of ``ids``.
+
+    Returns
+    -------
+    table : ndarray of float64, shape (len(ids), 5)
+        Columns :data:`_RESULT_COLUMNS`, NaN for a mechanism without a result row
+        or a column the computation did not give.
+    rate : bool
+        Whether the computation gave ``successes`` (its interval is Wilson's).
+    """
     present = all(ctx.evidence.has(s) for s in ind.sources if s != "mechanisms")
     res = COMPUTATIONS[ind.id](ctx) if present else None
     if res is None:
         res = pd.DataFrame(columns=["value", "n"], dtype="float64")
-    res = res[~res.index.duplicated()]
+    if not res.index.is_unique:
+        res = res[~res.index.duplicated()]
     pos = res.index.get_indexer(ids)  # the row of each mechanism, -1 when absent
-    value = _column(res, "value", pos)
-    n = _column(res, "n", pos)
-    if "successes" in res.columns:
-        lo, hi = wilson(_column(res, "successes", pos), n)
-    elif "ci_low" in res.columns:
-        lo = _column(res, "ci_low", pos)
-        hi = _column(res, "ci_high", pos)
-    else:
-        lo = hi = np.full(len(ids), np.nan)
+    given = [j for j, c in enumerate(_RESULT_COLUMNS) if c in res.columns]
+    # the given columns side by side, a row of NaN appended for the absent mechanisms
+    rows = np.full((len(res) + 1, len(_RESULT_COLUMNS)), np.nan)
+    for j in given:
+        rows[:-1, j] = _floats(res[_RESULT_COLUMNS[j]])
+    return rows[pos], "successes" in res.columns
+
+
+def _floats(s: pd.Series) -> np.ndarray:
+    """A result column as float64, NaN where missing (numpy columns without a copy)."""
+    v = s.to_numpy()
+    if v.dtype.kind in "fiub":
+        return v
+    return s.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _rows(tables: np.ndarray, rate: np.ndarray, applies: np.ndarray, days: np.ndarray,
+          min_n: int) -> tuple[np.ndarray, ...]:
+    """Value, interval, n and flag codes of every indicator row.
+
+    Parameters
+    ----------
+    tables : ndarray of float64, shape (rows, 5)
+        The :func:`_one` tables of every indicator, stacked.
+    rate, applies, days : ndarray of bool, one per row
+        The row's computation gave successes (Wilson interval); its indicator
+        applies to the mechanism's type; its unit is days.
+    min_n : int
+        Rows with a smaller n get the small-n flag.
+    """
+    value, n, successes, lo, hi = tables.T
+    lo, hi = lo.copy(), hi.copy()
+    if rate.any():  # one Wilson computation for every rate
+        lo[rate], hi[rate] = wilson(successes[rate], n[rate])
     has_data = np.nan_to_num(n, nan=0) > 0
     covered = has_data & np.isfinite(value)
-    applies = np.isin(types, list(ind.applies_to)) | (len(ind.applies_to) == 0)
     missing_flag = np.where(applies, 2, 3)  # not_covered, not_applicable
-    median_open = has_data & ~np.isfinite(value) & (ind.unit == "days")
+    median_open = has_data & ~np.isfinite(value) & days
     f_missing = np.where(covered, 0, np.where(median_open, 1, missing_flag))
     f_small = covered & (n < min_n)
     return (
@@ -116,10 +148,16 @@ def compute_indicators(
     missing = [i for i in chosen if i not in COMPUTATIONS]
     if missing:
         raise RuntimeError(f"no computation registered for {missing}")
-    parts = [_one(ctx, reg[i], ids, types, min_n) for i in chosen]
-    value, lo, hi, n, flags = (np.concatenate([p[j] for p in parts]) for j in range(5))
+    parts = [_one(ctx, reg[i], ids) for i in chosen]
     n_ids = len(ids)
     which = np.repeat(np.arange(len(chosen)), n_ids)
+    applies = np.concatenate(
+        [np.isin(types, list(reg[i].applies_to)) | (len(reg[i].applies_to) == 0) for i in chosen]
+    ) if chosen else np.zeros(0, dtype=bool)
+    days = np.array([reg[i].unit == "days" for i in chosen], dtype=bool)[which]
+    rate = np.array([p[1] for p in parts], dtype=bool)[which]
+    tables = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, len(_RESULT_COLUMNS)))
+    value, lo, hi, n, flags = _rows(tables, rate, applies, days, min_n)
     labels = pd.array([reg[i].id for i in chosen], dtype="str")
     criteria = pd.array([reg[i].criterion for i in chosen], dtype="str")
     out = pd.DataFrame(

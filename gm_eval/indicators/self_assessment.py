@@ -70,9 +70,61 @@ def self_assessment_scores(answers: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _exact_sums(weights: np.ndarray, n: int) -> bool:
+    """Whether sums of up to ``n`` credited weights are exact in float64.
+
+    With half-point weights every credited weight (credit 0, 0.5 or 1) is a
+    multiple of 0.25, and sums of such small multiples carry no rounding: added
+    in any order, compensated or not, they are the same number.
+    """
+    w = np.abs(np.asarray(weights, dtype=float)) * 4
+    return bool(np.all(w == np.floor(w))) and float(w.max(initial=0)) * max(n, 1) < 2.0**50
+
+
+def _scores_by_codes(ctx: Context) -> dict[str, pd.DataFrame] | None:
+    """:func:`self_assessment_scores` per criterion from the mechanism, question and answer codes.
+
+    Returns
+    -------
+    dict of str to DataFrame or None
+        Per criterion: indexed by mechanism_id, ``value`` and ``n``; None when the
+        catalogue's weights could make the sums depend on their order (then the
+        grouped frame of :func:`self_assessment_scores` is used).
+    """
+    sa = "self_assessment"
+    q = _questions()
+    n_rows = len(ctx.evidence.tables[sa])
+    if not _exact_sums(q["weight"].to_numpy(), n_rows):
+        return None
+    codes, labels = ctx.groups(sa)
+    q_codes, q_uniq = ctx.codes(sa, "question_id")
+    a_codes, a_uniq = ctx.codes(sa, "answer")
+    crit = list(dict.fromkeys(q["criterion"]))
+    # each distinct question's catalogue row (-1: not in the catalogue), then each row's
+    at = np.append(pd.Index(q["question_id"]).get_indexer(pd.Index(q_uniq, dtype=object)), -1)[q_codes]
+    credit = np.array([ANSWER_CREDIT.get(u, np.nan) for u in a_uniq] + [np.nan])[a_codes]
+    ok = (at >= 0) & ~np.isnan(credit)
+    weight = q["weight"].to_numpy(dtype=float)[at[ok]]
+    c_codes = pd.Index(crit).get_indexer(q["criterion"])[at[ok]]
+    key = codes[ok] * len(crit) + c_codes
+    size = len(labels) * len(crit)
+    w = np.bincount(key, weights=weight, minlength=size).reshape(len(labels), len(crit))
+    wc = np.bincount(key, weights=credit[ok] * weight, minlength=size).reshape(len(labels), len(crit))
+    n = np.bincount(key, minlength=size).reshape(len(labels), len(crit))
+    out = {}
+    for j, c in enumerate(crit):
+        keep = w[:, j] > 0
+        value = np.clip(wc[keep, j] / w[keep, j], 0.0, 1.0)
+        out[c] = pd.DataFrame({"value": value, "n": n[keep, j].astype("int64")}, index=labels[keep])
+    return out
+
+
 def _register(criterion: str) -> None:
     @computes(f"{criterion}.self_assessment")
     def _compute(ctx: Context):
+        by_codes = ctx.derived("self_assessment.by_criterion", lambda: _scores_by_codes(ctx))
+        if by_codes is not None:
+            return by_codes.get(criterion)
         sa = ctx.table("self_assessment")
         scores = ctx.derived("self_assessment.scores", lambda: self_assessment_scores(sa))
         sub = scores[scores["criterion"] == criterion]

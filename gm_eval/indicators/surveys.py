@@ -14,8 +14,7 @@ _WS, _CS = "worker_survey", "child_survey"
 
 
 def _likert_share(ctx: Context, item: str):
-    x = ctx.number(_WS, item)
-    return share(ctx.groups(_WS), x >= 4, ctx.notna(_WS, item))
+    return share(ctx.groups(_WS), ctx.at_least(_WS, item, 4), ctx.notna(_WS, item))
 
 
 def _yes_share(ctx: Context, name: str, item: str):
@@ -39,8 +38,8 @@ def independence_rate(ctx: Context):
 
 @computes("legitimate.user_satisfaction_rate")
 def user_satisfaction_rate(ctx: Context):
-    s = ctx.number(_WS, "satisfied")
-    return share(ctx.groups(_WS), s >= 4, ctx.flag(_WS, "used") & ctx.notna(_WS, "satisfied"))
+    satisfied = ctx.at_least(_WS, "satisfied", 4)
+    return share(ctx.groups(_WS), satisfied, ctx.flag(_WS, "used") & ctx.notna(_WS, "satisfied"))
 
 
 @computes("accessible.awareness_rate")
