@@ -177,3 +177,80 @@ def test_same_id_same_pseudonym_across_forms():
 def test_bad_key():
     with pytest.raises(ValueError, match="16 bytes"):
         pseudonymise(pd.Series(["a"]), b"short")
+
+
+# -- the vectorised SipHash itself ---------------------------------------------------
+
+#: SipHash-2-4 test vectors of the reference implementation (Aumasson & Bernstein,
+#: github.com/veorq/SipHash vectors.h): key 00 01 .. 0f, message 00 01 .. (n-1),
+#: output as little-endian bytes.
+SIPHASH_VECTORS = {
+    0: "310e0edd47db6f72",
+    7: "37d1018bf50002ab",
+    8: "6224939a79f5f593",
+    15: "e545be4961ca29a1",  # the paper's example: 0xa129ca6149be45e5
+    16: "db9bc2577fcc2a3f",
+    63: "724506eb4c328a95",
+}
+
+
+def test_siphash24_reference_vectors():
+    from gm_eval.pseudonym import _siphash24
+
+    key = bytes(range(16))
+    lengths = sorted(SIPHASH_VECTORS)
+    for typ in (pa.binary(), pa.large_binary()):
+        got = _siphash24(pa.array([bytes(range(n)) for n in lengths], type=typ), key)
+        assert [int(h) for h in got] == [int.from_bytes(bytes.fromhex(SIPHASH_VECTORS[n]), "little")
+                                         for n in lengths]
+    assert int(_siphash24(pa.array([bytes(range(15))]), key)[0]) == 0xA129CA6149BE45E5
+
+
+def test_siphash24_equals_pandas_before_its_mixer():
+    from pandas._libs.hashing import hash_object_array
+
+    from gm_eval.pseudonym import _siphash24
+
+    hash_key = _siphash_key(KEY)
+    messages = [bytes(range(n)) for n in range(80)] + [bytes([255] * n) for n in range(20)]
+    raw = hash_object_array(np.array(messages, dtype=object), hash_key)
+    got = _siphash24(pa.array(messages, type=pa.binary()), hash_key.encode("utf8"))
+    assert np.array_equal(got, raw)
+
+
+def test_fast_path_is_used_for_text(monkeypatch):
+    import gm_eval.pseudonym as ps
+
+    def no_pandas(*args, **kwargs):
+        raise AssertionError("pandas route used")
+
+    monkeypatch.setattr(ps, "_pseudonymise_pandas", no_pandas)
+    values = ["C000123456-XYZ", None, "é"]
+    for dtype in ("str", "string", "object", pd.ArrowDtype(pa.large_string()),
+                  pd.StringDtype("python")):
+        _check(pd.Series(values, dtype=dtype), values)
+    _check(pd.Series(pd.array(pa.array([b"ab", None, b"\xff"]), dtype=pd.ArrowDtype(pa.binary()))),
+           [b"ab", None, b"\xff"])
+
+
+def test_fast_path_in_small_steps(monkeypatch):
+    import gm_eval.pseudonym as ps
+
+    monkeypatch.setattr(ps, "_ROWS_PER_STEP", 7)  # many steps, each an offset Arrow slice
+    monkeypatch.setattr(ps, "_MAX_FAST_BYTES", 20)  # some ids hashed by pandas in each step
+    rng = np.random.default_rng(7)
+    values = ["".join(rng.choice(list("abcé🙂-0123"), n)) for n in rng.integers(0, 30, 500)]
+    values[::11] = [None] * len(values[::11])
+    arr = pa.chunked_array([pa.array(values[:123]), pa.array(values[123:])])
+    _check(pd.Series(pd.array(arr, dtype=pd.StringDtype("pyarrow"))), values)
+    _check(pd.Series(values, dtype=object), values)
+
+
+def test_same_series_as_the_pandas_route():
+    from gm_eval.pseudonym import _pseudonymise_pandas
+
+    values = ["C000123456-XYZ", None, "", "é" * 130, "x"]
+    for dtype in ("str", "object", "string"):
+        ids = pd.Series(values, index=[5, 4, 3, 2, 1], dtype=dtype, name="case_id")
+        pd.testing.assert_series_equal(pseudonymise(ids, KEY),
+                                       _pseudonymise_pandas(ids, _siphash_key(KEY)))
