@@ -18,12 +18,12 @@ hash_key=k, categorize=False)`` gives, bit for bit:
    (``h ^= h >> 30; h *= 0xbf58476d1ce4e5b9; h ^= h >> 27;
    h *= 0x94d049bb133111eb; h ^= h >> 31``).
 
-Text ids (pandas ``str``, i.e. Arrow strings, or object columns of strings) are
-hashed by a vectorised SipHash over all the rows of a slice at once (numpy
-operations on ``uint64`` arrays, reading the bytes straight from the Arrow
-buffers: no Python object per cell, and the GIL released for most of the time, so
-other tables can be typed meanwhile). Ids longer than 256 bytes, and columns that
-are not text (numbers, bytes or mixed values in an object column), go through
+Text ids held by Arrow (pandas ``str``, as the loader types them) are hashed by a
+vectorised SipHash over all the rows of a slice at once (numpy operations on
+``uint64`` arrays, reading the bytes straight from the Arrow buffers: no Python
+object per cell, and the GIL released for most of the time, so other tables can be
+typed meanwhile). Ids longer than 256 bytes, and other columns (object columns,
+whose cells are Python objects already, numbers, ...) go through
 ``hash_pandas_object`` itself. Missing ids stay missing.
 
 The key lives in local configuration and is never written to any output:
@@ -125,11 +125,11 @@ def _siphash_key(key: bytes) -> str:
 def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
     """Replace ids by keyed 64-bit hashes (unsigned integers).
 
-    Text ids (``str``/Arrow strings, or object columns holding only strings) are
-    hashed by :func:`_hash_text`, a vectorised SipHash-2-4 that reads the UTF-8 bytes
-    straight from the Arrow buffers and releases the GIL for most of its time; other
-    columns go through ``pandas.util.hash_pandas_object``. Both give the same
-    pseudonym for the same id.
+    Arrow text ids (pandas ``str``, as the loader types them) are hashed by
+    :func:`_hash_text`, a vectorised SipHash-2-4 that reads the UTF-8 bytes straight
+    from the Arrow buffers and releases the GIL for most of its time; other columns
+    (object, numbers, ...) go through ``pandas.util.hash_pandas_object``. Both give
+    the same pseudonym for the same id.
 
     Parameters
     ----------
@@ -198,38 +198,25 @@ _TAIL = np.array([(1 << (8 * r)) - 1 for r in range(8)] + [(1 << 64) - 1], dtype
 
 
 def _as_arrow_text(ids: pd.Series) -> tuple[list[pa.Array], np.ndarray] | None:
-    """The ids as Arrow text arrays and their missing-value mask, else None.
+    """The ids' Arrow text arrays and missing-value mask, or None when not Arrow text.
 
-    ``str``/``string`` (Arrow storage) and ``ArrowDtype`` string or binary columns
-    are used as they are (no copy); object and Python-storage string columns are
-    converted when every non-missing cell is a ``str``. Anything else (numbers,
-    bytes in an object column, mixed values, text Arrow cannot encode) is None:
-    left to pandas.
+    ``str``/``string`` with Arrow storage (what the loader makes) and ``ArrowDtype``
+    string or binary columns qualify; their arrays are used as they are (no copy).
+    Object columns do not: their cells are Python objects already, and converting
+    them to Arrow costs about as much CPU, holding the GIL, as pandas' own hashing.
     """
     dtype = ids.dtype
     arrow = (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or (
         isinstance(dtype, pd.ArrowDtype) and (
             any(t(dtype.pyarrow_dtype) for t in _TEXT_TYPES)
             or pa.types.is_string_view(dtype.pyarrow_dtype)))
-    if not (arrow or pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype)):
+    if not arrow:
         return None
-    missing = ids.isna().to_numpy(dtype=bool)
-    if arrow:
-        arr = pa.array(ids.array)
-    else:
-        values = ids.to_numpy(dtype=object)
-        if pd.api.types.infer_dtype(values[~missing], skipna=False) not in ("string", "empty"):
-            return None
-        values = values.copy()
-        values[missing] = ""
-        try:
-            arr = pa.array(values, type=pa.large_string())
-        except (pa.ArrowException, UnicodeError, TypeError, ValueError):
-            return None  # e.g. lone surrogates: pandas raises its own error
+    arr = pa.array(ids.array)
     chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
     chunks = [c if any(t(c.type) for t in _TEXT_TYPES) else c.cast(pa.large_string())
               for c in chunks]
-    return chunks, missing
+    return chunks, ids.isna().to_numpy(dtype=bool)
 
 
 def _hash_text(chunks: list[pa.Array], missing: np.ndarray, hash_key: str) -> np.ndarray:
@@ -334,21 +321,22 @@ def _siphash24(arr: pa.Array, key: bytes, skip: np.ndarray | None = None,
 
     k0 = int.from_bytes(key[:8], "little")
     k1 = int.from_bytes(key[8:16], "little")
-    v0 = np.full(n, k0 ^ 0x736F6D6570736575, dtype=np.uint64)
-    v1 = np.full(n, k1 ^ 0x646F72616E646F6D, dtype=np.uint64)
-    v2 = np.full(n, k0 ^ 0x6C7967656E657261, dtype=np.uint64)
-    v3 = np.full(n, k1 ^ 0x7465646279746573, dtype=np.uint64)
-    tmp = np.empty(n, dtype=np.uint64)
+    # the state, as pairs that a SipRound updates alike: a = (v0, v2), b = (v1, v3)
+    a = np.empty((2, n), dtype=np.uint64)
+    b = np.empty((2, n), dtype=np.uint64)
+    a[0], a[1] = k0 ^ 0x736F6D6570736575, k0 ^ 0x6C7967656E657261
+    b[0], b[1] = k1 ^ 0x646F72616E646F6D, k1 ^ 0x7465646279746573
+    tmp = np.empty((2, n), dtype=np.uint64)
     all_rows = int(nwords.min()) if n else 0  # words every row has
     all_full = all_rows - 1  # ... of which full 8-byte blocks for every row
     for j in range(int(nwords.max()) if n else 0):
         if j < all_rows:
             rows = None
-            s0, s1, s2, s3, t = v0, v1, v2, v3, tmp
+            sa, sb, t = a, b, tmp
             p, rest, lw = pos + 8 * j, lengths, len_word
         else:
             rows = np.flatnonzero(nwords > j)
-            s0, s1, s2, s3, t = v0[rows], v1[rows], v2[rows], v3[rows], tmp[:len(rows)]
+            sa, sb, t = a[:, rows], b[:, rows], tmp[:, :len(rows)]
             p, rest, lw = pos[rows] + 8 * j, lengths[rows], len_word[rows]
         m = words_at[p].astype(np.uint64, copy=False)
         if j >= all_full:  # the last word of some rows: its tail bytes and len << 56
@@ -357,45 +345,54 @@ def _siphash24(arr: pa.Array, key: bytes, skip: np.ndarray | None = None,
             np.invert(keep, out=keep)
             keep &= lw
             m |= keep
-        s3 ^= m
-        _sipround(s0, s1, s2, s3, t)
-        _sipround(s0, s1, s2, s3, t)
-        s0 ^= m
+        sb[1] ^= m  # v3 ^= m
+        _sipround(sa, sb, t)
+        _sipround(sa, sb, t)
+        sa[0] ^= m  # v0 ^= m
         if rows is not None:
-            v0[rows], v1[rows], v2[rows], v3[rows] = s0, s1, s2, s3
-    v2 ^= np.uint64(0xFF)
+            a[:, rows], b[:, rows] = sa, sb
+    a[1] ^= np.uint64(0xFF)  # v2 ^= 0xff
     for _ in range(4):
-        _sipround(v0, v1, v2, v3, tmp)
-    v0 ^= v1
-    v0 ^= v2
-    v0 ^= v3
-    return v0
+        _sipround(a, b, tmp)
+    h = a[0]
+    h ^= a[1]
+    h ^= b[0]
+    h ^= b[1]
+    return h
 
 
-def _rotl(x: np.ndarray, b: int, tmp: np.ndarray) -> None:
-    """Rotate the uint64 values of ``x`` left by ``b`` bits, in place."""
-    np.left_shift(x, np.uint64(b), out=tmp)
-    np.right_shift(x, np.uint64(64 - b), out=x)
+_ROT1 = np.array([[13], [16]], dtype=np.uint64)  # v1, v3 in the first half-round
+_ROT2 = np.array([[17], [21]], dtype=np.uint64)  # ... in the second
+_ROT1_R, _ROT2_R = np.uint64(64) - _ROT1, np.uint64(64) - _ROT2
+_U32 = np.uint64(32)
+
+
+def _sipround(a: np.ndarray, b: np.ndarray, tmp: np.ndarray) -> None:
+    """One SipRound, in place, on the state pairs ``a = (v0, v2)``, ``b = (v1, v3)``.
+
+    The reference's 14 operations on ``v0..v3`` pair up (``v0 += v1`` with
+    ``v2 += v3``, ...): 16 numpy calls a round instead of 26, each on twice as many
+    values, so fewer hand-overs of the GIL. ``tmp`` is scratch, shaped like ``a``.
+    """
+    a += b  # v0 += v1; v2 += v3
+    np.left_shift(b, _ROT1, out=tmp)  # v1 <<<= 13; v3 <<<= 16
+    np.right_shift(b, _ROT1_R, out=b)
+    b |= tmp
+    b ^= a  # v1 ^= v0; v3 ^= v2
+    _rotl32(a[0], tmp[0])  # v0 <<<= 32
+    a += b[::-1]  # v0 += v3; v2 += v1
+    np.left_shift(b, _ROT2, out=tmp)  # v1 <<<= 17; v3 <<<= 21
+    np.right_shift(b, _ROT2_R, out=b)
+    b |= tmp
+    b ^= a[::-1]  # v1 ^= v2; v3 ^= v0
+    _rotl32(a[1], tmp[0])  # v2 <<<= 32
+
+
+def _rotl32(x: np.ndarray, tmp: np.ndarray) -> None:
+    """Rotate the uint64 values of ``x`` by 32 bits, in place."""
+    np.left_shift(x, _U32, out=tmp)
+    np.right_shift(x, _U32, out=x)
     x |= tmp
-
-
-def _sipround(v0: np.ndarray, v1: np.ndarray, v2: np.ndarray, v3: np.ndarray,
-              tmp: np.ndarray) -> None:
-    """One SipRound on the four state arrays, in place (``tmp``: scratch)."""
-    v0 += v1
-    _rotl(v1, 13, tmp)
-    v1 ^= v0
-    _rotl(v0, 32, tmp)
-    v2 += v3
-    _rotl(v3, 16, tmp)
-    v3 ^= v2
-    v0 += v3
-    _rotl(v3, 21, tmp)
-    v3 ^= v0
-    v2 += v1
-    _rotl(v1, 17, tmp)
-    v1 ^= v2
-    _rotl(v2, 32, tmp)
 
 
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
