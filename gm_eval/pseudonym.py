@@ -161,8 +161,8 @@ def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
     text = _as_arrow_text(ids)
     if text is None:
         return _pseudonymise_pandas(ids, hash_key)
-    chunks, missing = text
-    hashed = _hash_text(chunks, missing, hash_key)
+    arr, missing = text
+    hashed = _hash_text(arr, missing, hash_key)
     return pd.Series(pd.arrays.IntegerArray(hashed, missing), index=ids.index)
 
 
@@ -185,7 +185,7 @@ def _pseudonymise_pandas(ids: pd.Series, hash_key: str) -> pd.Series:
 # all the rows of a slice at once, as numpy operations on uint64 arrays (which wrap
 # around on overflow and release the GIL).
 
-#: Ids longer than this (in UTF-8 bytes) are hashed by pandas, one row at a time.
+#: Ids longer than this (in UTF-8 bytes) are hashed by pandas (those rows only).
 _MAX_FAST_BYTES = 256
 #: Rows hashed together (about 120 bytes of work arrays a row, 15 MB): about as fast as
 #: smaller steps on the 2-core reference machine, with fewer numpy calls, each of
