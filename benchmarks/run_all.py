@@ -20,6 +20,7 @@ BENCHES = {
                                    "--clms-children", "5000"]),
     "score": (["bench_score.py"], ["--small"]),
     "score-csv": (["bench_score.py", "--format", "csv"], ["--small"]),
+    "pseudonym": (["bench_pseudonym.py"], ["--n", "200000", "--repeat", "2"]),
     "reports": (["bench_reports.py"], ["--n", "10", "--floor-runs", "2"]),
     "dashboard": (["bench_dashboard.py"], ["--mechanisms", "100", "--viewers", "3",
                                            "--repeats", "1"]),

@@ -243,6 +243,9 @@ def test_fast_path_in_small_steps(monkeypatch):
     arr = pa.chunked_array([pa.array(values[:123]), pa.array(values[123:])])
     _check(pd.Series(pd.array(arr, dtype=pd.StringDtype("pyarrow"))), values)
     _check(pd.Series(values, dtype="str"), values)
+    raw = [None if v is None else v.encode() for v in values]
+    binary = pa.chunked_array([pa.array(raw[:100], pa.binary()), pa.array(raw[100:], pa.binary())])
+    _check(pd.Series(pd.array(binary, dtype=pd.ArrowDtype(pa.binary()))), raw)
 
 
 def test_same_series_as_the_pandas_route():
