@@ -6,7 +6,6 @@ import argparse
 
 from gm_eval.cli import EXIT_OK, subcommand
 from gm_eval.errors import InputError
-from gm_eval.publish import formula_safe
 
 __all__: list[str] = []
 
@@ -95,6 +94,8 @@ def _self_assessment(sub: argparse._SubParsersAction) -> None:
         if existing and not a.force:
             raise InputError(f"{existing[0]} exists; use --force to overwrite it")
         out_dir.mkdir(parents=True, exist_ok=True)
+        from gm_eval.publish import formula_safe
+
         formula_safe(mech).to_csv(out_dir / "mechanisms.csv", index=False)
         print(f"wrote {out_dir / 'mechanisms.csv'} for mechanism {mech['mechanism_id'].iloc[0]}")
         return EXIT_OK
