@@ -1,7 +1,5 @@
 """``python -m gm_eval``: the gm-eval command line."""
 
-import sys
+from gm_eval.cli import console
 
-from gm_eval.cli import main
-
-sys.exit(main())
+console()

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from gm_eval import __version__
 from gm_eval.errors import GmEvalError, InputError
 
-__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_FAILED", "EXIT_BAD_INPUT"]
+__all__ = ["main", "console", "build_parser", "EXIT_OK", "EXIT_FAILED", "EXIT_BAD_INPUT"]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -154,8 +154,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
 
 
+#: Subcommands after which :func:`console` ends the process at once: their work is
+#: done and written, and tearing down the interpreter only frees memory (about
+#: 0.14 s after scoring 1,000,000 cases, freeing the evidence object by object).
+_EXIT_AT_ONCE = frozenset({"score"})
+
+
+def console(argv: Sequence[str] | None = None) -> None:
+    """The ``gm-eval`` console script (and ``python -m gm_eval``): :func:`main`, then exit.
+
+    After a subcommand of ``_EXIT_AT_ONCE`` the output streams are flushed and the
+    process ends with ``os._exit``, skipping the interpreter's teardown (nothing is
+    left to do: every file written is closed, every child process waited for).
+    Otherwise, and when flushing fails, it exits normally with ``sys.exit``.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    code = main(argv)
+    if argv[:1] and argv[0] in _EXIT_AT_ONCE:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):  # a closed or broken stream: let Python report it
+            sys.exit(code)
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
     # Run through the imported module so that plugin subcommands register on it.
-    from gm_eval.cli import main as _main
+    from gm_eval.cli import console as _console
 
-    sys.exit(_main())
+    _console()

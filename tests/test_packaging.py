@@ -92,3 +92,50 @@ def test_data_format_page_is_current():
 
     page = (ROOT / "docs" / "data-format.md").read_text(encoding="utf-8")
     assert page == render(), "docs/data-format.md is stale: run python -m gm_eval.dataformat"
+
+
+def _console(args, cwd):
+    """``python -m gm_eval ARGS`` (the console entry point) with its output piped."""
+    return subprocess.run([sys.executable, "-m", "gm_eval", *args], capture_output=True,
+                          text=True, check=False, cwd=cwd)
+
+
+def test_console_score_exits_at_once_with_every_line_printed(tmp_path):
+    from gm_eval import synth
+
+    data = tmp_path / "data"
+    synth.write_data_dir(synth.generate(n_mechanisms=12, seed=5), data, fmt="csv")
+    res = _console(["score", str(data), "--out", str(tmp_path / "results")], tmp_path)
+    assert res.returncode == 0, res.stderr
+    # the summary (one line per mechanism after its header) and the last line, both
+    # flushed before os._exit ends the process
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith("mechanism") and len(lines) == 1 + 12 + 1
+    assert lines[-1] == f"results written to {(tmp_path / 'results').absolute()}"
+    assert "scored and wrote" in res.stderr
+    assert (tmp_path / "results" / "manifest.json").is_file()
+
+
+def test_console_exit_codes_are_those_of_main(tmp_path, monkeypatch):
+    from gm_eval import cli
+
+    bad = _console(["score", str(tmp_path / "missing"), "--out", str(tmp_path / "r")], tmp_path)
+    assert bad.returncode == 2 and "not found" in bad.stderr
+    assert not (tmp_path / "r").exists()
+    ok = _console(["--version"], tmp_path)
+    assert ok.returncode == 0 and ok.stdout.startswith("gm-eval ")
+    # in-process: only the commands of _EXIT_AT_ONCE end with os._exit
+    class Exited(Exception):
+        pass
+
+    def fake_exit(code):
+        raise Exited(code)
+
+    monkeypatch.setattr(cli.os, "_exit", fake_exit)
+    monkeypatch.setattr(cli, "main", lambda argv: 2 if argv[0] == "score" else 0)
+    with pytest.raises(Exited) as fast:
+        cli.console(["score", "x", "--out", "y"])
+    assert fast.value.args == (2,)
+    with pytest.raises(SystemExit) as exc:  # any other command: a normal exit
+        cli.console(["validate", "x"])
+    assert exc.value.code == 0
