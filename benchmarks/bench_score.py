@@ -111,8 +111,8 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(a.repeat):
             # progress on stderr gives the breakdown (load, indicators, other tables, write)
-            cmd = [py, "-c", "import sys; from gm_eval.cli import main; sys.exit(main())",
-                   "score", str(data), "--out", f"{tmp}/results"]
+            # ``python -m gm_eval`` is the console script's entry point (gm_eval.cli.console)
+            cmd = [py, "-m", "gm_eval", "score", str(data), "--out", f"{tmp}/results"]
             print("breakdown reported by gm-eval score:")
             wall, gb, rc = _child(cmd, show=True)
             if rc:
