@@ -185,17 +185,26 @@ def survey_items(evidence: Evidence) -> pd.DataFrame:
         if df is None or len(df) == 0:
             continue
         mcode = positions_in(df["mechanism_id"], mids)
+        known = bool((mcode >= 0).all())
+        slots = mcode * 0  # scratch: one key a row
         for item in items:
             if item not in df.columns:
                 continue
             r, labels = _responses(evidence, survey, item)
             nr = max(len(labels), 1)
-            ok = (mcode >= 0) & (r >= 0)
-            if not ok.any():
+            # one bincount of (mechanism, response + 1): slot 0 of a mechanism counts its
+            # blanks, dropped; rows of unknown mechanisms go to a last, dropped slot
+            np.multiply(mcode, nr + 1, out=slots)
+            slots += r
+            slots += 1
+            if not known:
+                slots[mcode < 0] = len(mids) * (nr + 1)
+            cnt = np.bincount(slots, minlength=len(mids) * (nr + 1) + 1)
+            cnt = cnt[:len(mids) * (nr + 1)].reshape(len(mids), nr + 1)[:, 1:].ravel()
+            if not cnt.any():
                 continue
-            cnt = np.bincount(mcode[ok] * nr + r[ok], minlength=len(mids) * nr)
             pos = np.flatnonzero(cnt)
-            tot = np.bincount(mcode[ok], minlength=len(mids))
+            tot = cnt.reshape(len(mids), nr).sum(axis=1)
             m = pos // nr
             parts.append(pd.DataFrame({
                 "mechanism_id": mids.to_numpy()[m], "survey": survey, "item": item,

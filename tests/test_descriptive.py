@@ -57,10 +57,10 @@ def test_case_volume_by_hand():
 
 def test_survey_items_by_hand():
     ws = pd.DataFrame({
-        "mechanism_id": ["A", "A", "A", "B"],
-        "respondent_id": ["r1", "r2", "r3", "r4"],
-        "aware": pd.array([True, False, None, True], dtype="boolean"),
-        "trust": pd.array([5, 5, 2, None], dtype="Int64"),
+        "mechanism_id": ["A", "A", "A", "B", "Z"],  # Z is not in mechanisms: left out
+        "respondent_id": ["r1", "r2", "r3", "r4", "r5"],
+        "aware": pd.array([True, False, None, True, False], dtype="boolean"),
+        "trust": pd.array([5, 5, 2, None, 1], dtype="Int64"),
     })
     cs = pd.DataFrame({"mechanism_id": ["A", "A"], "safe_to_tell": ["yes", "not_sure"]})
     out = survey_items(_ev(worker_survey=ws, child_survey=cs))
@@ -75,6 +75,10 @@ def test_survey_items_by_hand():
     sums = out.groupby(["mechanism_id", "survey", "item"])["share"].sum()
     np.testing.assert_allclose(sums, 1.0)
     assert "r1" not in out.to_numpy()
+    assert "Z" not in set(out["mechanism_id"])
+    # B answered aware (yes) only; its trust is blank: no row
+    assert idx.loc[("B", "worker_survey", "aware", "yes"), ["count", "share"]].tolist() == [1, 1.0]
+    assert len(out) == 2 + 2 + 1 + 2  # A aware yes/no, A trust 5/2, B aware yes, A child items
 
 
 def test_clms_funnel_by_hand():
