@@ -99,7 +99,7 @@ def case_volume(evidence: Evidence) -> pd.DataFrame:
             continue
         g, labels = evidence.factorized("cases", dim)  # codes cached at load for enums
         labels = np.array([str(x) for x in labels] + [UNKNOWN], dtype=object)
-        g = np.where(g < 0, len(labels) - 1, g)
+        g = np.where(g < 0, np.int64(len(labels) - 1), g)  # (codes may be int8: widened)
         lit = np.flatnonzero(labels[:-1] == UNKNOWN)
         if len(lit):
             g = np.where(g == lit[0], len(labels) - 1, g)

@@ -104,8 +104,10 @@ class Evidence:
 
         Returns
         -------
-        codes : ndarray of int64
-            Position of each row's value in ``uniques``; -1 for a missing value.
+        codes : ndarray of signed integers
+            Position of each row's value in ``uniques``; -1 for a missing value. Of the
+            smallest signed type that holds them (``int8`` for an enum column's few
+            values): widen before arithmetic that could overflow it.
         uniques : ndarray of object
             The distinct non-missing values, sorted (as ``pd.factorize(sort=True)``).
 
@@ -126,8 +128,8 @@ class Evidence:
         key = (name, column)
         if key not in self.codes:
             codes, uniques = pd.factorize(self.tables[name][column], sort=True)
-            self.codes[key] = (np.asarray(codes, dtype=np.int64),
-                               np.asarray(uniques, dtype=object))
+            small = np.min_scalar_type(-max(len(uniques), 1))
+            self.codes[key] = (codes.astype(small), np.asarray(uniques, dtype=object))
         return self.codes[key]
 
     @property

@@ -545,12 +545,13 @@ def _enums_as_text(df: pd.DataFrame, codes: dict | None = None) -> pd.DataFrame:
                 out = df.copy(deep=False)
             out[name] = pd.Series(labels[cat.codes], index=df.index, dtype=object, copy=False)
             if codes is not None:  # as pd.factorize(sort=True): used labels, sorted
-                c = np.asarray(cat.codes, dtype=np.int64)
+                c = np.asarray(cat.codes)  # int8 for the few labels of an enum
                 used = np.flatnonzero(np.bincount(c[c >= 0], minlength=len(labels) - 1))
                 vals = labels[used]
                 order = np.argsort(vals.astype(str), kind="stable")
-                recode = np.full(len(labels), -1, dtype=np.int64)  # last: missing stays -1
-                recode[used[order]] = np.arange(len(used))
+                # the smallest signed type (a million int8, not int64: 7 MB less a column)
+                recode = np.full(len(labels), -1, dtype=np.min_scalar_type(-max(len(used), 1)))
+                recode[used[order]] = np.arange(len(used))  # last: missing stays -1
                 codes[name] = (recode[c], vals[order])
     return out
 
