@@ -247,6 +247,32 @@ def test_fast_path_in_small_steps(monkeypatch):
     _check(pd.Series(pd.array(binary, dtype=pd.ArrowDtype(pa.binary()))), raw)
 
 
+def test_slow_steps_grow_and_give_the_same_pseudonyms(monkeypatch):
+    # a step slower than _SLOW_STEP (the GIL held elsewhere) makes the next ones 4x bigger
+    import gm_eval.pseudonym as ps
+
+    sizes = []
+    real = ps._siphash24
+
+    def spy(arr, *args, **kwargs):
+        sizes.append(len(arr))
+        return real(arr, *args, **kwargs)
+
+    monkeypatch.setattr(ps, "_siphash24", spy)
+    monkeypatch.setattr(ps, "_ROWS_PER_STEP", 7)
+    monkeypatch.setattr(ps, "_MAX_ROWS_PER_STEP", 100)
+    values = [f"id-{i}" for i in range(1000)]
+    values[::13] = [None] * len(values[::13])
+    arr = pa.chunked_array([pa.array(values[:333]), pa.array(values[333:])])
+    monkeypatch.setattr(ps, "_SLOW_STEP", 0.0)  # every step is slow
+    _check(pd.Series(pd.array(arr, dtype=pd.StringDtype("pyarrow"))), values)
+    assert sizes[:4] == [7, 28, 100, 100] and sum(sizes) == 1000
+    sizes.clear()
+    monkeypatch.setattr(ps, "_SLOW_STEP", 1e9)  # none is
+    _check(pd.Series(pd.array(arr, dtype=pd.StringDtype("pyarrow"))), values)
+    assert set(sizes[:-1]) == {7} and sum(sizes) == 1000
+
+
 def test_same_series_as_the_pandas_route():
     from gm_eval.pseudonym import _pseudonymise_pandas
 
