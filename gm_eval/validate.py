@@ -776,11 +776,7 @@ def _cross_checks(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable],
     ch, fu = typed.get("clms_children"), typed.get("clms_followups")
     if fu is not None and len(fu):
         if ch is not None:
-            keys = ch.drop_duplicates(["mechanism_id", "child_id"]).set_index(
-                ["mechanism_id", "child_id"])["identified_at"]
-            idx = pd.MultiIndex.from_frame(fu[["mechanism_id", "child_id"]])
-            ident = pd.Series(keys.reindex(idx).to_numpy(), index=fu.index)
-            unknown = fu["child_id"].notna() & ~idx.isin(keys.index)
+            ident, unknown = _followup_children(ch, fu)
             if bool(unknown.any()):
                 emit("clms_followups", fu.index[unknown], "child_id", fu.loc[unknown, "child_id"],
                      "is not a child of clms_children for this mechanism",
@@ -811,6 +807,38 @@ def _cross_checks(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable],
     if data_latest is None:
         return today
     return min(data_latest, today)
+
+
+def _followup_children(ch: pd.DataFrame, fu: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Each follow-up's child: its ``identified_at`` (NaT when none; the first child row
+    of that mechanism and id) and whether it is unknown (an id that no child row of that
+    mechanism has). Series on ``fu``'s index.
+
+    The keys of both tables are coded together (one factorisation of each column) and
+    matched in the sorted distinct keys of ``ch``; with a missing key part anywhere,
+    pandas' MultiIndex does it (its handling of missing parts is the reference).
+    """
+    cols = ["mechanism_id", "child_id"]
+    if any(df[c].isna().any() for df in (ch, fu) for c in cols):
+        keys = ch.drop_duplicates(cols).set_index(cols)["identified_at"]
+        idx = pd.MultiIndex.from_frame(fu[cols])
+        ident = pd.Series(keys.reindex(idx).to_numpy(), index=fu.index)
+        return ident, fu["child_id"].notna() & ~idx.isin(keys.index)
+    key = np.zeros(len(ch) + len(fu), dtype=np.int64)
+    for c in cols:
+        codes, uniq = pd.factorize(pd.concat([ch[c], fu[c]], ignore_index=True))
+        key *= len(uniq)
+        key += codes
+    kc, kf = key[:len(ch)], key[len(ch):]
+    uniq, first = np.unique(kc, return_index=True)  # the first row of each child
+    pos = np.minimum(np.searchsorted(uniq, kf), len(uniq) - 1)
+    found = uniq[pos] == kf if len(uniq) else np.zeros(len(fu), dtype=bool)
+    at = ch["identified_at"].to_numpy()
+    ident = np.full(len(fu), np.datetime64("NaT"), dtype=at.dtype) if at.dtype.kind == "M" \
+        else np.full(len(fu), None, dtype=object)
+    if len(uniq):
+        ident[found] = at[first[pos[found]]]
+    return pd.Series(ident, index=fu.index), pd.Series(~found, index=fu.index)
 
 
 def _parse_as_of(as_of) -> pd.Timestamp | None:

@@ -8,6 +8,7 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -580,3 +581,40 @@ def test_enum_codes_from_validation_are_pd_factorize_sorted(tmp_path, fmt):
         np.testing.assert_array_equal(got_codes, want_codes, err_msg=f"{t}.{c}")
         assert got_uniques.tolist() == list(want_uniques), (t, c)
     assert ev["cases"].loc[3, "status"] == "closed"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_followup_children_match_the_multiindex_reference(seed):
+    # the coded join of follow-ups to their children, against pandas' MultiIndex
+    # (drop_duplicates keeps a child's first row; an id known only in another
+    # mechanism is unknown here)
+    from gm_eval.validate import _followup_children
+
+    rng = np.random.default_rng(seed)
+    n_ch, n_fu = 60, 200
+    ch = pd.DataFrame({
+        "mechanism_id": pd.Series(rng.choice(["M1", "M2", "M3"], n_ch), dtype="str"),
+        "child_id": pd.Series([f"c{i}" for i in rng.integers(0, 40, n_ch)], dtype="str"),
+        "identified_at": pd.to_datetime("2024-01-01") + pd.to_timedelta(
+            rng.integers(0, 300, n_ch), unit="D"),
+    })
+    ch.loc[rng.integers(0, n_ch, 5), "identified_at"] = pd.NaT
+    fu = pd.DataFrame({
+        "mechanism_id": pd.Series(rng.choice(["M1", "M2", "M3", "M4"], n_fu), dtype="str"),
+        "child_id": pd.Series([f"c{i}" for i in rng.integers(0, 50, n_fu)], dtype="str"),
+    }, index=pd.RangeIndex(1, n_fu + 1))
+    keys = ch.drop_duplicates(["mechanism_id", "child_id"]).set_index(
+        ["mechanism_id", "child_id"])["identified_at"]
+    idx = pd.MultiIndex.from_frame(fu[["mechanism_id", "child_id"]])
+    want_ident = pd.Series(keys.reindex(idx).to_numpy(), index=fu.index)
+    want_unknown = fu["child_id"].notna() & ~idx.isin(keys.index)
+    ident, unknown = _followup_children(ch, fu)
+    pd.testing.assert_series_equal(ident, want_ident)
+    pd.testing.assert_series_equal(unknown, pd.Series(want_unknown, index=fu.index))
+    assert 0 < unknown.sum() < n_fu and ident.notna().sum() > 0  # both kinds present
+    # with a missing key part the MultiIndex route is taken: the same answer
+    fu2 = fu.copy()
+    fu2.loc[3, "child_id"] = None
+    ident2, unknown2 = _followup_children(ch, fu2)
+    assert not unknown2.loc[3]
+    pd.testing.assert_series_equal(ident2.drop(3), ident.drop(3))
