@@ -27,7 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-__all__ = ["fork_enabled", "BackgroundJob"]
+__all__ = ["fork_enabled", "BackgroundJob", "SharedQueue"]
 
 
 def fork_enabled() -> bool:
@@ -61,6 +61,10 @@ class BackgroundJob:
         write files the parent also writes: only its return value comes back.
     fork : bool, optional
         Force (True) or forbid (False) forking; default :func:`fork_enabled`.
+    fallback : callable, optional
+        What :meth:`result` runs in the calling process when the forked child failed
+        (default ``fn`` again): for a job whose share of the work is only known then
+        (see :class:`SharedQueue`).
 
     Examples
     --------
@@ -69,8 +73,10 @@ class BackgroundJob:
     45
     """
 
-    def __init__(self, fn: Callable[[], Any], fork: bool | None = None):
+    def __init__(self, fn: Callable[[], Any], fork: bool | None = None,
+                 fallback: Callable[[], Any] | None = None):
         self._fn = fn
+        self._fallback = fallback
         self._pid: int | None = None
         self._future: Future | None = None
         self._pool: ThreadPoolExecutor | None = None
@@ -145,7 +151,7 @@ class BackgroundJob:
                     return value
             except Exception:  # noqa: BLE001 - a truncated or odd payload: rerun below
                 pass
-        return self._fn()
+        return (self._fallback or self._fn)()
 
     def _wait(self) -> int:
         if self._pid is None:
@@ -165,3 +171,47 @@ class BackgroundJob:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+
+
+class SharedQueue:
+    """The numbers ``0 .. n - 1``, each handed out once, to this process and to the
+    processes it forks after making the queue (and to its threads).
+
+    A pipe holding one byte per number, its writing end closed: reading one byte is
+    atomic, so each number goes to exactly one reader, and an empty queue reads as
+    the end of the pipe (no lock, no blocking). ``gm-eval score`` hands out its
+    statistics jobs this way: the forked child takes jobs from the start, the main
+    process joins in when its own part is done, and neither waits for the other.
+
+    Parameters
+    ----------
+    n : int
+        How many numbers (at most 255).
+
+    Examples
+    --------
+    >>> q = SharedQueue(3)
+    >>> [q.claim(), q.claim(), q.claim(), q.claim()]
+    [0, 1, 2, None]
+    >>> q.close()
+    """
+
+    def __init__(self, n: int):
+        if not 0 <= n < 256:
+            raise ValueError(f"SharedQueue holds 0 to 255 numbers, not {n}")
+        self._r, w = os.pipe()
+        try:
+            os.write(w, bytes(range(n)))
+        finally:
+            os.close(w)
+
+    def claim(self) -> int | None:
+        """The next number, or None when all are taken."""
+        b = os.read(self._r, 1)
+        return b[0] if b else None
+
+    def close(self) -> None:
+        """Close the pipe (numbers not taken are dropped)."""
+        if self._r >= 0:
+            os.close(self._r)
+            self._r = -1

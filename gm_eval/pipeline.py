@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import os
 import sys
 import threading
 import time
@@ -23,7 +24,7 @@ from gm_eval.contract import TABLE_ORDER
 from gm_eval.evidence import Evidence
 from gm_eval.indicators import catalogue, compute_indicators, questions
 from gm_eval.indicators.base import Context
-from gm_eval.parallel import BackgroundJob
+from gm_eval.parallel import BackgroundJob, SharedQueue
 from gm_eval.recommend import recommendations
 from gm_eval.scoring import (
     benchmark,
@@ -101,20 +102,12 @@ def _import_scoring_modules() -> None:
             return
 
 
-#: The descriptive tables that ``gm-eval score`` computes in the main process
-#: (the rest of :func:`_others` runs in the child: this balances the two halves).
-_LIGHT_TABLES = ("case_volume", "clms_funnel", "self_assessment")
-
-
-def _others(evidence: Evidence, min_n: int, log, only=None, skip=()) -> dict[str, pd.DataFrame]:
-    """Tables of the statistics modules: time to event, equity, survey quality, descriptives.
-
-    ``only`` (table names) restricts the jobs run; ``skip`` leaves jobs out.
-    """
+def _statistics_jobs(evidence: Evidence, min_n: int) -> dict[tuple, object]:
+    """The jobs of the statistics modules, each computing the tables it is keyed by:
+    time to event, equity, survey quality and the descriptive tables."""
     from gm_eval import descriptive, equity, survey_quality, timetoevent
 
-    out: dict[str, pd.DataFrame] = {}
-    jobs = {
+    return {
         ("time_to_event", "time_to_event_summary"): lambda: timetoevent.intervals(
             evidence, min_n=min_n
         ),
@@ -126,14 +119,29 @@ def _others(evidence: Evidence, min_n: int, log, only=None, skip=()) -> dict[str
         ("clms_funnel",): lambda: descriptive.clms_funnel(evidence),
         ("self_assessment",): lambda: descriptive.self_assessment_answers(evidence, questions()),
     }
-    for names, job in jobs.items():
-        if (only is not None and not set(names) & set(only)) or set(names) & set(skip):
-            continue
-        t0 = time.perf_counter()
-        res = job()
-        res = res if isinstance(res, tuple) else (res,)
-        out.update(dict(zip(names, res, strict=True)))
-        log(f"  {', '.join(names)}: {time.perf_counter() - t0:.2f} s")
+
+
+#: The order in which ``gm-eval score`` hands out the statistics jobs: the longest
+#: (and those with the largest tables to write) first, so that the last ones, taken
+#: by whichever process is free, are short.
+_JOB_ORDER = ("disaggregation", "time_to_event", "case_volume", "survey_quality",
+              "survey_items", "self_assessment", "clms_funnel")
+
+
+def _run_job(names: tuple, job, log) -> dict[str, pd.DataFrame]:
+    """Run one statistics job; its tables by name."""
+    t0 = time.perf_counter()
+    res = job()
+    res = res if isinstance(res, tuple) else (res,)
+    log(f"  {', '.join(names)}: {time.perf_counter() - t0:.2f} s")
+    return dict(zip(names, res, strict=True))
+
+
+def _others(evidence: Evidence, min_n: int, log) -> dict[str, pd.DataFrame]:
+    """Tables of the statistics modules: time to event, equity, survey quality, descriptives."""
+    out: dict[str, pd.DataFrame] = {}
+    for names, job in _statistics_jobs(evidence, min_n).items():
+        out.update(_run_job(names, job, log))
     return out
 
 
@@ -350,10 +358,13 @@ def _score_and_write(evidence: Evidence, profile: dict, k: int, out_dir, progres
                      ) -> tuple[Path, pd.DataFrame]:
     """:func:`score` and :func:`gm_eval.publish.write_results` in one pass, two halves at once.
 
-    The statistics tables are computed, published and written by a forked child
-    process (see :mod:`gm_eval.parallel`) into the results directory being built,
-    while this process computes, publishes and writes the indicators, scores and
-    recommendations. The tables and the manifest are those of
+    A forked child process (see :mod:`gm_eval.parallel`) takes the statistics jobs
+    (:func:`_statistics_jobs`, longest first) from a :class:`~gm_eval.parallel.SharedQueue`
+    one at a time, and computes, publishes and writes each into the results directory
+    being built, while this process computes, publishes and writes the indicators,
+    scores and recommendations, then takes the jobs still in the queue: the two
+    halves balance themselves. When the child fails, the jobs it took are done here
+    again. The tables and the manifest are those of
     ``write_results(score(evidence, profile, k=k), manifest, out_dir, k=k)``.
     Returns the results directory and the published ``scores`` table.
     """
@@ -365,27 +376,50 @@ def _score_and_write(evidence: Evidence, profile: dict, k: int, out_dir, progres
 
     prof = load_profile(profile)
     target = Path(out_dir)
+    jobs = sorted(_statistics_jobs(evidence, prof["min_n"]).items(),
+                  key=lambda item: _JOB_ORDER.index(item[0][0]))
     with atomic_directory(target) as tmp:
+        queue = SharedQueue(len(jobs))
+        here = os.getpid()
+        mine: list[int] = []  # the jobs this process did
 
-        def statistics() -> list[str]:
-            tables = _others(evidence, prof["min_n"], log, skip=_LIGHT_TABLES)
+        def take_jobs(done: list[int]) -> list[str]:
+            # jobs taken from the shared queue until it is empty; each is published
+            # and written at once by whoever computed it
+            written = []
+            while (i := queue.claim()) is not None:
+                written += _write_job(i)
+                done.append(i)
+            return written
+
+        def _write_job(i: int) -> list[str]:
+            names, job = jobs[i]
+            where = "" if os.getpid() == here else " [second process]"
+            tables = _run_job(names, job, lambda m: log(m + where))
             t0 = time.perf_counter()
-            names = write_tables(tables, tmp, k=k)
-            log(f"  publish and write (statistics tables): {time.perf_counter() - t0:.2f} s")
-            return names
+            written = write_tables(tables, tmp, k=k)
+            log(f"  publish and write ({', '.join(names)}): "
+                f"{time.perf_counter() - t0:.2f} s{where}")
+            return written
 
-        job = BackgroundJob(statistics)
+        def the_rest() -> list[str]:  # after a failed child: every job not done here
+            return [n for i in range(len(jobs)) if i not in mine for n in _write_job(i)]
+
+        # the second core starts on the statistics jobs at once; this process computes
+        # the indicators, then takes statistics jobs too, until none is left
+        job = BackgroundJob(lambda: take_jobs([]), fallback=the_rest)
         published: dict[str, pd.DataFrame] = {}
         try:
             main = _main_tables(evidence, prof, k, log)
-            main.update(_others(evidence, prof["min_n"], log, only=_LIGHT_TABLES))
             t0 = time.perf_counter()
             names = write_tables(main, tmp, k=k, published=published)
             log(f"  publish and write (indicators, scores...): {time.perf_counter() - t0:.2f} s")
+            names += take_jobs(mine)
             t0 = time.perf_counter()
             names += job.result()
-            log(f"  waited for the statistics tables: {time.perf_counter() - t0:.2f} s")
+            log(f"  waited for the second core: {time.perf_counter() - t0:.2f} s")
         finally:
             job.close()
+            queue.close()
         write_manifest(tmp, _manifest(evidence, prof), k, names)
     return target.absolute(), published["scores"]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gm_eval.parallel import BackgroundJob, fork_enabled
+from gm_eval.parallel import BackgroundJob, SharedQueue, fork_enabled
 
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork is used on Linux only")
 
@@ -94,8 +94,8 @@ def test_score_gives_identical_tables_forked_and_in_a_thread(monkeypatch):
     started = []
     real = parallel.BackgroundJob.__init__
 
-    def spy(self, fn, fork=None):
-        real(self, fn, fork)
+    def spy(self, fn, fork=None, **kwargs):
+        real(self, fn, fork, **kwargs)
         started.append(self.forked)
 
     monkeypatch.setattr(parallel.BackgroundJob, "__init__", spy)
@@ -139,8 +139,8 @@ def test_score_data_dir_in_two_processes_writes_what_write_results_of_score_writ
     forks = []
     real = parallel.BackgroundJob.__init__
 
-    def spy(self, fn, fork=None):
-        real(self, fn, fork)
+    def spy(self, fn, fork=None, **kwargs):
+        real(self, fn, fork, **kwargs)
         forks.append(self.forked)
 
     monkeypatch.setattr(parallel.BackgroundJob, "__init__", spy)
@@ -157,5 +157,79 @@ def test_score_data_dir_in_two_processes_writes_what_write_results_of_score_writ
     names = sorted(p.name for p in split.iterdir())
     assert names == sorted(p.name for p in whole.iterdir())
     assert len(names) == 2 * 16 + 1
+    for name in names:
+        assert (split / name).read_bytes() == (whole / name).read_bytes(), name
+
+
+@linux
+def test_shared_queue_hands_each_number_to_one_process():
+    q = SharedQueue(200)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(r)
+        got = []
+        while (i := q.claim()) is not None:
+            got.append(i)
+        os.write(w, bytes(got))
+        os._exit(0)
+    os.close(w)
+    mine = []
+    while (i := q.claim()) is not None:
+        mine.append(i)
+    os.waitpid(pid, 0)
+    with os.fdopen(r, "rb") as f:
+        theirs = list(f.read())
+    q.close()
+    assert sorted(mine + theirs) == list(range(200))  # each number once, none lost
+    with pytest.raises(ValueError):
+        SharedQueue(256)
+
+
+def test_fallback_replaces_the_rerun_of_a_failed_child():
+    job = BackgroundJob(lambda: 1 / 0, fork=True, fallback=lambda: "the rest, here")
+    assert job.result() == "the rest, here"
+
+
+@linux
+@pytest.mark.parametrize("how", ["raises", "dies"])
+def test_statistics_jobs_of_a_failed_child_are_done_by_the_main_process(
+        tmp_path, monkeypatch, how):
+    # the child takes jobs from the shared queue and fails on the first; the main
+    # process does its own part, the jobs left in the queue, and the child's again:
+    # the results directory is the one of an in-process run
+    import json
+
+    import gm_eval
+    from gm_eval import parallel, pipeline, synth
+    from gm_eval.publish import write_results
+
+    data = tmp_path / "data"
+    synth.write_data_dir(synth.generate(n_mechanisms=12, seed=5), data)
+    parent = os.getpid()
+    real_jobs = pipeline._statistics_jobs
+
+    def failing_jobs(evidence, min_n):
+        def wrap(fn):
+            def run():
+                if os.getpid() != parent:
+                    if how == "dies":
+                        os._exit(7)
+                    raise RuntimeError("child failure")
+                return fn()
+            return run
+        return {names: wrap(fn) for names, fn in real_jobs(evidence, min_n).items()}
+
+    monkeypatch.setattr(pipeline, "_statistics_jobs", failing_jobs)
+    monkeypatch.setattr(parallel, "fork_enabled", lambda: True)
+    split = pipeline.score_data_dir(data, tmp_path / "split", progress=False)
+    monkeypatch.setattr(pipeline, "_statistics_jobs", real_jobs)
+    monkeypatch.setattr(parallel, "fork_enabled", lambda: False)
+    manifest = json.loads((split / "manifest.json").read_text())
+    for key in ("k", "tables"):
+        manifest.pop(key)
+    whole = write_results(pipeline.score(gm_eval.load(data)), manifest, tmp_path / "whole")
+    names = sorted(p.name for p in split.iterdir())
+    assert names == sorted(p.name for p in whole.iterdir()) and len(names) == 2 * 16 + 1
     for name in names:
         assert (split / name).read_bytes() == (whole / name).read_bytes(), name
