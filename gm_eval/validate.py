@@ -473,8 +473,11 @@ class _Typer:
                 for v in clean]
         cats = list(dict.fromkeys(v for v in norm if v is not None))
         where = {v: i for i, v in enumerate(cats)}
-        recode = np.array([-1 if v is None else where[v] for v in norm] + [-1], dtype=np.int64)
-        return pd.Series(pd.Categorical.from_codes(recode[codes], categories=cats), index=index)
+        # codes of the smallest type from the start (int8: no int64 copy to shrink again)
+        recode = np.array([-1 if v is None else where[v] for v in norm] + [-1],
+                          dtype=np.min_scalar_type(-max(len(cats), 1)))
+        return pd.Series(pd.Categorical.from_codes(recode[codes], categories=cats,
+                                                   validate=False), index=index)
 
     def type_date(self, c: Column, s: pd.Series) -> pd.Series:
         fmt = self.tm.date_format(c.name)
