@@ -1,8 +1,7 @@
 """pandera, imported on first use and without its optional ``hypothesis`` strategies.
 
 ``pa`` stands for ``pandera.pandas``: the import happens at the first attribute
-access, or ahead of it in a background thread (:func:`preload`), which
-:func:`gm_eval.load` starts while it reads the files.
+access (validation reaches for pandera only when a check fails).
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from __future__ import annotations
 import sys
 import threading
 
-__all__ = ["load_pandera", "preload", "pa"]
+__all__ = ["load_pandera", "pa"]
 
 _lock = threading.Lock()
 _module = None
@@ -39,13 +38,6 @@ def load_pandera():
                     del sys.modules["hypothesis"]
             _module = pandera_pandas
     return _module
-
-
-def preload() -> None:
-    """Start importing pandera in a background thread (it then costs no wall time while
-    files are being read, which mostly runs outside the GIL)."""
-    if _module is None:
-        threading.Thread(target=load_pandera, name="gm-eval-pandera", daemon=True).start()
 
 
 class _Pandera:

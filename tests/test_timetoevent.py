@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -223,12 +221,10 @@ def test_summary_matches_statsmodels_per_mechanism():
 
 
 @pytest.mark.slow
-def test_fast_for_1000_mechanisms_by_1000_cases():
+def test_1000_mechanisms_by_1000_cases():
+    # the scale of the scoring benchmark (its speed is measured there, not here)
     e = _random_evidence(1, 1000, 1_000_000)
-    t0 = time.process_time()  # CPU time: robust to other processes on a shared machine
     curves, summary = intervals(e)
-    elapsed = time.process_time() - t0
-    assert elapsed < 4, elapsed  # about 1 s on the 2-core reference machine
     assert len(summary) == 1000 * len(INTERVALS)
     closed = summary[summary["interval"] == "received_to_closed"]
     assert closed["n"].sum() == 1_000_000
