@@ -411,6 +411,16 @@ def _cells(evidence: Evidence, dimensions: Sequence[str]) -> _Cells:
                 del lv
                 lstate[np.isnan(lik) | ~okm] = 5
             prepared.append((spec, state, lstate))
+        # the binary states of two indicators at once (3 x 3 = 9 values a row): one
+        # bincount per pair and dimension instead of two; the last one may be alone
+        duos = []
+        for j in range(0, len(prepared), 2):
+            if j + 1 < len(prepared):
+                both = prepared[j][1] * np.int8(3)
+                both += prepared[j + 1][1]
+                duos.append(([prepared[j], prepared[j + 1]], both, 9))
+            else:
+                duos.append(([prepared[j]], prepared[j][1], 3))
         for dim in dimensions:
             gc = _group_codes(table, t, dim)
             if gc is None:
@@ -431,21 +441,30 @@ def _cells(evidence: Evidence, dimensions: Sequence[str]) -> _Cells:
             pairs, _ = _compact(k1, nm * ng, out=base)
             pm, pg = pairs // ng, pairs % ng
             npairs = len(pairs)
-            base += 1  # (pair + 1) * 3
-            base *= 3
+            base += 1  # pair + 1: the bins of 0 stay empty, dropped below
             have_lbase = False
-            for spec, state, lstate in prepared:
+            counts = {}
+            for duo, state, size in duos:  # counts per (pair, state of each indicator)
+                np.multiply(base, size, out=key)
+                key += state
+                cnt = np.bincount(key, minlength=size * (npairs + 1))[size:]
+                if size == 3:
+                    counts[duo[0][0].indicator_id] = cnt.reshape(-1, 3)
+                else:
+                    cnt = cnt.reshape(-1, 3, 3)
+                    counts[duo[0][0].indicator_id] = cnt.sum(axis=2)
+                    counts[duo[1][0].indicator_id] = cnt.sum(axis=1)
+            for spec, _state, lstate in prepared:
                 c = len(combos)
                 combos.append((spec.indicator_id, dim, lstate is not None))
                 labels.append(glab)
-                np.add(base, state, out=key)
-                cnt = np.bincount(key, minlength=3 * (npairs + 1))[3:].reshape(-1, 3)
+                cnt = counts[spec.indicator_id]
                 sx, n = cnt[:, 1], cnt[:, 0] + cnt[:, 1]
                 pos = np.flatnonzero(n)
                 bins.append((np.full(len(pos), c), pm[pos], pg[pos], sx[pos], n[pos]))
                 if lstate is not None:
                     if not have_lbase:
-                        np.multiply(base, 2, out=lbase)
+                        np.multiply(base, 6, out=lbase)  # (pair + 1) * 6
                         have_lbase = True
                     np.add(lbase, lstate, out=key)
                     w = np.bincount(key, minlength=6 * (npairs + 1))[6:].reshape(-1, 6)
