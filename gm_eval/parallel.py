@@ -14,6 +14,12 @@ their own fork handlers. Set ``GM_EVAL_NO_FORK=1`` to compute in a thread
 instead. When the child fails in any way (an exception, a crash, a result that
 does not unpickle), the job is run again in the calling process, so the
 outcome and any error are exactly those of an in-process run.
+
+:class:`SharedQueue` hands out numbered jobs to both processes (a pipe, one byte
+per job): ``gm-eval score`` gives the child the statistics jobs one at a time and
+the main process takes the rest once its own part is done, so neither waits for
+the other (the ``fallback`` of :class:`BackgroundJob` then redoes a failed
+child's share).
 """
 
 from __future__ import annotations
