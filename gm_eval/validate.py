@@ -561,7 +561,21 @@ def _enums_as_text(df: pd.DataFrame, codes: dict | None = None) -> pd.DataFrame:
 
 def _may_have_duplicates(kdf: pd.DataFrame) -> bool:
     """False when the key columns hold no duplicate complete key (rows with a blank key
-    part never count): sorted by Arrow, equal keys are neighbours. True means: look."""
+    part never count): sorted by Arrow, equal keys are neighbours. True means: look.
+
+    A one-column text key (record ids) is screened on its cells' 64-bit fingerprints
+    (:func:`gm_eval.pseudonym.text_fingerprints`, sorted by numpy): distinct
+    fingerprints are distinct ids; a repeated one, a duplicate or a rare collision.
+    """
+    if kdf.shape[1] == 1:
+        from gm_eval.pseudonym import _as_arrow_text, text_fingerprints
+
+        text = _as_arrow_text(kdf.iloc[:, 0])
+        if text is not None:
+            arr, missing = text
+            h = text_fingerprints(arr)[~missing]
+            h.sort()
+            return bool((h[1:] == h[:-1]).any())
     try:
         tb = pa_arrow.Table.from_pandas(kdf, preserve_index=False)
     except (pa_arrow.ArrowException, TypeError, ValueError):  # pragma: no cover - odd dtypes
