@@ -28,6 +28,7 @@ from scipy.special import ndtri as _ndtri
 
 __all__ = [
     "positions_in",
+    "value_runs",
     "wilson_interval",
     "rate_table",
     "km_curve",
@@ -153,15 +154,58 @@ def _binom_sf_at(k, n, p) -> np.ndarray:
 def positions_in(values: pd.Series, index: pd.Index) -> np.ndarray:
     """Position of each value in ``index`` (-1 when absent or missing), fast on Arrow strings.
 
+    Arrow strings grouped in runs of equal values (mechanism ids of a table sorted or
+    grouped by mechanism) are read by runs (:func:`value_runs`); others are hashed.
+
     Examples
     --------
     >>> positions_in(pd.Series(["b", "a", None, "z"]), pd.Index(["a", "b"])).tolist()
     [1, 0, -1, -1]
     """
+    runs = value_runs(values)
+    if runs is not None:
+        starts, uniq = runs
+        pos = index.get_indexer(pd.Index(uniq, dtype=object)).astype(np.int64)
+        return np.repeat(pos, np.diff(np.append(starts, len(values))))
     codes, uniq = pd.factorize(values)
     pos = index.get_indexer(pd.Index(uniq).astype(object))
     # code -1 (missing) picks the appended -1
     return np.append(pos, -1).astype(np.int64)[codes]
+
+
+def value_runs(values: pd.Series, max_share: float = 1 / 16) -> tuple[np.ndarray, np.ndarray] | None:
+    """Runs of equal values of an Arrow-backed column: each run's first row and value.
+
+    Parameters
+    ----------
+    values : Series
+        A column (mechanism ids); only Arrow-backed ones are read by runs.
+    max_share : float
+        Give up when there are more runs than this share of the rows (hashing
+        every row is then the cheaper way).
+
+    Returns
+    -------
+    (starts, values) or None
+        ``starts`` (int64) and the value of each run as objects; None when the
+        column is not Arrow-backed, empty, holds a missing value or has too many runs.
+    """
+    if not isinstance(values.dtype, pd.StringDtype) or values.dtype.storage != "pyarrow":
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(values.array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    n = len(arr)
+    if n == 0 or arr.null_count:
+        return None
+    change = pc.not_equal(arr.slice(1), arr.slice(0, n - 1))
+    if (pc.sum(change).as_py() or 0) + 1 > n * max_share:
+        return None
+    starts = np.append(0, pc.indices_nonzero(change).to_numpy() + 1).astype(np.int64)
+    return starts, arr.take(pa.array(starts)).to_numpy(zero_copy_only=False).astype(object)
 
 
 #: ``NaT`` as int64 nanoseconds, and one day in nanoseconds.

@@ -575,3 +575,21 @@ def test_equity_and_survey_quality_do_not_import_scipy_stats():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_positions_in_by_runs_equals_by_hashing(seed):
+    # Arrow strings in runs (ids grouped, some runs of the same id apart, ids absent from
+    # the index) are read by runs; object strings are hashed: the same positions
+    rng = np.random.default_rng(seed)
+    ids = [f"M{i}" for i in rng.integers(0, 30, 400)]
+    values = np.repeat(ids, rng.integers(1, 60, len(ids))).tolist()
+    index = pd.Index([f"M{i}" for i in rng.permutation(40)[:25]], dtype=object)
+    arrow = pd.Series(values, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+    assert S.value_runs(arrow) is not None  # the run path is taken
+    by_runs = S.positions_in(arrow, index)
+    by_hash = S.positions_in(pd.Series(values, dtype=object), index)
+    np.testing.assert_array_equal(by_runs, by_hash)
+    assert by_runs.dtype == np.int64 and (by_runs == -1).any() and (by_runs >= 0).any()
+    want = np.array([index.get_loc(v) if v in index else -1 for v in values])
+    np.testing.assert_array_equal(by_runs, want)
