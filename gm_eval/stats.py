@@ -26,9 +26,10 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri as _ndtri
 
+from gm_eval.runs import value_runs
+
 __all__ = [
     "positions_in",
-    "value_runs",
     "wilson_interval",
     "rate_table",
     "km_curve",
@@ -171,41 +172,6 @@ def positions_in(values: pd.Series, index: pd.Index) -> np.ndarray:
     pos = index.get_indexer(pd.Index(uniq).astype(object))
     # code -1 (missing) picks the appended -1
     return np.append(pos, -1).astype(np.int64)[codes]
-
-
-def value_runs(values: pd.Series, max_share: float = 1 / 16) -> tuple[np.ndarray, np.ndarray] | None:
-    """Runs of equal values of an Arrow-backed column: each run's first row and value.
-
-    Parameters
-    ----------
-    values : Series
-        A column (mechanism ids); only Arrow-backed ones are read by runs.
-    max_share : float
-        Give up when there are more runs than this share of the rows (hashing
-        every row is then the cheaper way).
-
-    Returns
-    -------
-    (starts, values) or None
-        ``starts`` (int64) and the value of each run as objects; None when the
-        column is not Arrow-backed, empty, holds a missing value or has too many runs.
-    """
-    if not isinstance(values.dtype, pd.StringDtype) or values.dtype.storage != "pyarrow":
-        return None
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    arr = pa.array(values.array)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    n = len(arr)
-    if n == 0 or arr.null_count:
-        return None
-    change = pc.not_equal(arr.slice(1), arr.slice(0, n - 1))
-    if (pc.sum(change).as_py() or 0) + 1 > n * max_share:
-        return None
-    starts = np.append(0, pc.indices_nonzero(change).to_numpy() + 1).astype(np.int64)
-    return starts, arr.take(pa.array(starts)).to_numpy(zero_copy_only=False).astype(object)
 
 
 #: ``NaT`` as int64 nanoseconds, and one day in nanoseconds.

@@ -37,6 +37,7 @@ from gm_eval.pseudonym import (
     pseudonym_columns,
     pseudonymise_tables,
 )
+from gm_eval.runs import per_run
 
 __all__ = [
     "Problem",
@@ -291,6 +292,9 @@ def _matches(pattern: str) -> Callable[[pd.Series], pd.Series]:
     rx = re.compile(pattern)
 
     def check(s: pd.Series) -> pd.Series:
+        by_runs = per_run(s, lambda u: rx.match(str(u)))  # grouped ids: once a run
+        if by_runs is not None:
+            return pd.Series(by_runs, index=s.index)
         codes, uniques = pd.factorize(s)
         ok_u = np.array([bool(rx.match(str(u))) for u in uniques] + [True])
         return pd.Series(ok_u[codes], index=s.index)
@@ -722,7 +726,9 @@ def _table_checks(name: str, df: pd.DataFrame, known: set | None, limit: tuple) 
     mechanism ids (``known``, None when the mechanisms table is unusable)."""
     t, out = TABLES[name], _TableChecks()
     if name != "mechanisms" and known is not None and "mechanism_id" in df.columns:
-        bad = df["mechanism_id"].notna() & ~df["mechanism_id"].isin(known)
+        ok = per_run(df["mechanism_id"], known.__contains__)  # grouped ids: once a run
+        bad = (df["mechanism_id"].notna() & ~df["mechanism_id"].isin(known) if ok is None
+               else pd.Series(~ok, index=df.index))
         if bool(bad.any()):
             out.links.append((df.index[bad], "mechanism_id", df.loc[bad, "mechanism_id"],
                               "is not a mechanism_id of the mechanisms table",

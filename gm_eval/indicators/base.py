@@ -22,7 +22,7 @@ import pandas as pd
 
 from gm_eval.contract import DEFAULT_TARGET_ACK_DAYS, DEFAULT_TARGET_CLOSE_DAYS
 from gm_eval.evidence import Evidence
-from gm_eval.stats import value_runs
+from gm_eval.runs import value_runs
 
 __all__ = [
     "Context",
