@@ -8,10 +8,12 @@ dtypes:
 ========  =======================================================
 kind      dtype
 ========  =======================================================
-id, str   ``object`` strings, missing as ``NaN``; record ids (``case_id``,
+id, str   text (``str``, Arrow-backed, when read from Parquet or CSV; else
+          ``object``), missing as ``NaN``; record ids (``case_id``,
           ``respondent_id``, ``child_id``) are keyed ``UInt64`` pseudonyms
           (:mod:`gm_eval.pseudonym`), never the user's own ids
-enum      ``object`` lower-case strings, missing as ``NaN``
+enum      ``category`` of lower-case strings: the values present, sorted (so the
+          categorical's codes are :meth:`Evidence.factorized`), missing as ``NaN``
 multi     ``object`` ``;``-joined lower-case codes
 int       ``Int64`` (nullable)
 likert    ``Int64`` (nullable, 1-5)

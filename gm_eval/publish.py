@@ -264,6 +264,9 @@ def publish(tables: dict[str, pd.DataFrame], k: int = DEFAULT_K) -> dict[str, pd
             raise GmEvalError(f"publish: table {name!r} carries record-level columns "
                               f"{sorted(leaked)}; refusing to publish it")
         df = df.copy()
+        for c in df.columns:  # enum columns of the evidence (categorical) as plain text
+            if isinstance(df[c].dtype, pd.CategoricalDtype):
+                df[c] = df[c].astype(object)
         cols = RESULT_COLUMNS[name]
         for c in cols:
             if c not in df.columns:

@@ -470,7 +470,7 @@ class _Typer:
         An enum has a handful of distinct values: they are cleaned and normalised once
         each (the operations applied to every cell, on the distinct cells). The column
         stays categorical while it is validated (each category is checked once) and
-        becomes object strings in _finish_validation (:func:`_enums_as_text`).
+        becomes the evidence's sorted categorical in _finish_validation (:func:`_enums_as_evidence`).
         """
         clean = _clean_text(uniques)
         norm = [None if pd.isna(v) else re.sub(r"[\s\-]+", "_", str(v).strip().lower())
@@ -536,12 +536,15 @@ def _at_midnight_ns(d: pd.Series) -> bool:
     return bool(((v % _DAY_NS == 0) | (v == _NAT)).all())
 
 
-def _enums_as_text(df: pd.DataFrame, codes: dict | None = None) -> pd.DataFrame:
-    """Validated enum columns (categorical while checked) as object strings, missing as NaN:
-    the :class:`~gm_eval.evidence.Evidence` dtype.
+def _enums_as_evidence(df: pd.DataFrame, codes: dict | None = None) -> pd.DataFrame:
+    """Validated enum columns in the :class:`~gm_eval.evidence.Evidence` form: categorical
+    over the values present, sorted, missing as NaN (as ``pd.factorize(sort=True)``).
 
-    ``codes``, when given, receives each column's codes and sorted labels (the cache of
-    :meth:`gm_eval.evidence.Evidence.factorized`), keyed by column name.
+    While a column is validated its categories are its labels in order of appearance;
+    here they are narrowed to those used and sorted. No column of Python strings is
+    made (a million of them cost 8 MB and a reference count each), and the codes,
+    ``int8``, are those of :meth:`gm_eval.evidence.Evidence.factorized`: ``codes``,
+    when given, receives each column's codes and labels, keyed by column name.
     """
     out = df
     for name in df.columns:
@@ -550,16 +553,20 @@ def _enums_as_text(df: pd.DataFrame, codes: dict | None = None) -> pd.DataFrame:
             labels = np.array(list(cat.categories) + [np.nan], dtype=object)
             if out is df:
                 out = df.copy(deep=False)
-            out[name] = pd.Series(labels[cat.codes], index=df.index, dtype=object, copy=False)
-            if codes is not None:  # as pd.factorize(sort=True): used labels, sorted
-                c = np.asarray(cat.codes)  # int8 for the few labels of an enum
-                used = np.flatnonzero(np.bincount(c[c >= 0], minlength=len(labels) - 1))
-                vals = labels[used]
-                order = np.argsort(vals.astype(str), kind="stable")
-                # the smallest signed type (a million int8, not int64: 7 MB less a column)
-                recode = np.full(len(labels), -1, dtype=np.min_scalar_type(-max(len(used), 1)))
-                recode[used[order]] = np.arange(len(used))  # last: missing stays -1
-                codes[name] = (recode[c], vals[order])
+            # as pd.factorize(sort=True): the labels used, sorted, and codes into them
+            c = np.asarray(cat.codes)  # int8 for the few labels of an enum
+            used = np.flatnonzero(np.bincount(c[c >= 0], minlength=len(labels) - 1))
+            vals = labels[used]
+            order = np.argsort(vals.astype(str), kind="stable")
+            # the smallest signed type (a million int8, not int64: 7 MB less a column)
+            recode = np.full(len(labels), -1, dtype=np.min_scalar_type(-max(len(used), 1)))
+            recode[used[order]] = np.arange(len(used))  # last: missing stays -1
+            sorted_codes = recode[c]
+            out[name] = pd.Series(pd.Categorical.from_codes(
+                sorted_codes, categories=pd.Index(vals[order], dtype=object), validate=False),
+                index=df.index, copy=False)
+            if codes is not None:
+                codes[name] = (sorted_codes, vals[order])
     return out
 
 
@@ -924,7 +931,7 @@ def _finish_validation(raws: dict[str, RawTable], done: dict, as_of, today, key,
     ``ready`` maps tables to futures of their pseudonyms
     (:func:`gm_eval.pseudonym.pseudonym_columns`, computed while the checks run);
     ``checked`` to the one-table checks already done (:func:`_table_checks`);
-    ``texted`` to the tables already converted by :func:`_enums_as_text` (with codes).
+    ``texted`` to the tables already converted by :func:`_enums_as_evidence` (with codes).
     """
     report = ValidationReport()
     seen: Counter = Counter()
@@ -958,7 +965,7 @@ def _finish_validation(raws: dict[str, RawTable], done: dict, as_of, today, key,
     for n, df in typed.items():
         if n not in texted:
             codes: dict = {}
-            texted[n] = (_enums_as_text(df, codes), codes)
+            texted[n] = (_enums_as_evidence(df, codes), codes)
     tables = {n: texted[n][0].reset_index(drop=True) for n in typed}
     enum_codes = {n: texted[n][1] for n in typed}
     # Record ids never travel further than this line: keyed pseudonyms replace them.
@@ -1050,7 +1057,7 @@ def _read_and_validate(data_dir, mapping, as_of, today):
             checked[name] = _table_checks(name, typed[0], _known_ids(mechanisms.result()), limit)
         if typed[0] is not None and typed[1].ok:  # the Evidence form, used if all is valid
             codes: dict = {}
-            texted[name] = (_enums_as_text(typed[0], codes), codes)
+            texted[name] = (_enums_as_evidence(typed[0], codes), codes)
         return raw, None, typed
 
     def size(name: str) -> int:

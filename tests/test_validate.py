@@ -511,7 +511,12 @@ def test_parquet_duplicate_key_blank_part_and_enum_case(base_dir, tmp_path):
     dup_free.to_parquet(root / "cases.parquet", index=False)
     ev = load(root, today=TODAY)
     assert ev["cases"]["status"].tolist() == ["closed", "open", "open", "closed"]
-    assert ev["cases"]["status"].dtype == object
+    # enum columns: categorical over the values present, sorted (their codes are the
+    # evidence's factorized codes)
+    status = ev["cases"]["status"]
+    assert isinstance(status.dtype, pd.CategoricalDtype)
+    assert list(status.cat.categories) == ["closed", "open"]
+    np.testing.assert_array_equal(ev.factorized("cases", "status")[0], status.cat.codes)
 
 
 def test_parquet_dates_with_times_and_other_units_are_normalised(base_dir, tmp_path):
