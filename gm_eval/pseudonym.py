@@ -256,15 +256,11 @@ def _hash_text(text: pa.ChunkedArray, missing: np.ndarray, hash_key: str) -> np.
     up to ``_MAX_ROWS_PER_STEP``.
     """
     key = hash_key.encode("utf8")
-    large = pa.large_binary() if pa.types.is_binary(text.type) or pa.types.is_large_binary(
-        text.type) else pa.large_string()
     out = np.empty(len(missing), dtype=np.uint64)
     step, row = _ROWS_PER_STEP, 0
     while row < len(text):
         started = time.perf_counter()
-        chunks = [c for c in text.slice(row, step).chunks if len(c)]
-        part = chunks[0] if len(chunks) == 1 else pa.concat_arrays(
-            [c.cast(large) for c in chunks])  # large offsets: no overflow
+        part = _rows_as_one_array(text, row, step)
         n = len(part)
         skip = missing[row:row + n]
         offsets = _offsets(part)
@@ -291,9 +287,8 @@ def text_fingerprints(text: pa.ChunkedArray) -> np.ndarray:
 
     Not a pseudonym (no key, not collision-resistant): a screen for equal values. Two
     cells with different fingerprints certainly differ; two with the same one may not
-    (look at them). Each 8-byte word of a cell (its last word zero-padded, its length
-    in the top byte, as in :func:`_siphash24`) is folded in with a multiply and a
-    shift, about a tenth of SipHash's work, ``_ROWS_PER_STEP`` rows at a time (in the
+    (look at them). Each message word of a cell (:func:`_message_words`, as SipHash
+    reads them) is folded in with a multiply and a shift, about a tenth of SipHash's work, ``_ROWS_PER_STEP`` rows at a time (in the
     processor's cache). Missing cells get an arbitrary value.
 
     Parameters
@@ -305,48 +300,72 @@ def text_fingerprints(text: pa.ChunkedArray) -> np.ndarray:
     -------
     ndarray of uint64
     """
-    large = pa.large_binary() if pa.types.is_binary(text.type) or pa.types.is_large_binary(
-        text.type) else pa.large_string()
     out = np.empty(len(text), dtype=np.uint64)
     for row in range(0, len(text), _ROWS_PER_STEP):
-        chunks = [c for c in text.slice(row, _ROWS_PER_STEP).chunks if len(c)]
-        part = chunks[0] if len(chunks) == 1 else pa.concat_arrays(
-            [c.cast(large) for c in chunks])
-        out[row:row + len(part)] = _fingerprints(part)
+        part = _rows_as_one_array(text, row, _ROWS_PER_STEP)
+        offsets = _offsets(part)
+        h = np.zeros(len(part), dtype=np.uint64)
+        for rows, m in _message_words(part, offsets, offsets[1:] - offsets[:-1]):
+            g = h if rows is None else h[rows]
+            g ^= m
+            g *= _FOLD
+            g ^= g >> _FOLD_SHIFT
+            if rows is not None:
+                h[rows] = g
+        out[row:row + len(part)] = h
     return out
 
 
-def _fingerprints(arr: pa.Array) -> np.ndarray:
-    """:func:`text_fingerprints` of one Arrow array."""
-    offsets = _offsets(arr)
-    lengths = offsets[1:] - offsets[:-1]
+def _rows_as_one_array(text: pa.ChunkedArray, row: int, n: int) -> pa.Array:
+    """Rows ``row .. row + n`` of Arrow text as one array (chunks it spans concatenated,
+    with large offsets: no overflow)."""
+    chunks = [c for c in text.slice(row, n).chunks if len(c)]
+    if len(chunks) == 1:
+        return chunks[0]
+    large = pa.large_binary() if pa.types.is_binary(text.type) or pa.types.is_large_binary(
+        text.type) else pa.large_string()
+    return pa.concat_arrays([c.cast(large) for c in chunks])
+
+
+def _message_words(arr: pa.Array, offsets: np.ndarray, lengths: np.ndarray):
+    """Yield ``(rows, word)``: word ``j`` of every cell's message, for ``j = 0, 1, ...``.
+
+    A cell of ``L`` bytes (``lengths``: 0 for cells to treat as empty) is one 8-byte
+    little-endian word per full block, then a last word holding its 0-7 remaining
+    bytes and ``L << 56`` (``L // 8 + 1`` words, as SipHash pads). Word ``j`` of every
+    row is read at once from a zero-padded copy of the data buffer, through a view of
+    it with 8-byte items at every byte position (``start + 8 j``), and masked to the
+    row's remaining bytes. ``rows`` is None while every row has a word ``j``, then the
+    rows that still do; ``word`` holds their words (uint64).
+    """
+    n = len(arr)
     lo, hi = int(offsets[0]), int(offsets[-1])
     buf = np.zeros(hi - lo + 8, dtype=np.uint8)
     if hi > lo:
         buf[:hi - lo] = np.frombuffer(arr.buffers()[2], dtype=np.uint8, count=hi - lo, offset=lo)
+    # 8 bytes read at any byte position p <= hi - lo, little-endian (unaligned view)
     words_at = np.ndarray((hi - lo + 1,), dtype="<u8", buffer=buf, strides=(1,))
     pos = offsets[:-1] - lo
     nwords = (lengths >> 3) + 1
-    len_word = (lengths.astype(np.uint64) & np.uint64(0xFF)) << np.uint64(56)
-    h = np.zeros(len(arr), dtype=np.uint64)
-    for j in range(int(nwords.max()) if len(arr) else 0):
-        rows = None if j < int(nwords.min()) else np.flatnonzero(nwords > j)
-        p = pos + 8 * j if rows is None else pos[rows] + 8 * j
+    len_word = lengths.astype(np.uint64)
+    len_word &= np.uint64(0xFF)
+    len_word <<= np.uint64(56)
+    all_rows = int(nwords.min()) if n else 0  # words every row has
+    for j in range(int(nwords.max()) if n else 0):
+        if j < all_rows:
+            rows = None
+            p, rest, lw = pos + 8 * j, lengths, len_word
+        else:
+            rows = np.flatnonzero(nwords > j)
+            p, rest, lw = pos[rows] + 8 * j, lengths[rows], len_word[rows]
         m = words_at[p].astype(np.uint64, copy=False)
-        rest = lengths - 8 * j if rows is None else lengths[rows] - 8 * j
-        if int(rest.min()) < 8:  # the last word of some rows: its bytes and len << 56
-            keep = _TAIL.take(rest, mode="clip")
+        if j >= all_rows - 1:  # the last word of some rows: its tail bytes and len << 56
+            keep = _TAIL.take(rest - 8 * j, mode="clip")
             m &= keep
             np.invert(keep, out=keep)
-            keep &= len_word if rows is None else len_word[rows]
+            keep &= lw
             m |= keep
-        g = h if rows is None else h[rows]
-        g ^= m
-        g *= _FOLD
-        g ^= g >> _FOLD_SHIFT
-        if rows is not None:
-            h[rows] = g
-    return h
+        yield rows, m
 
 
 def _offsets(arr: pa.Array) -> np.ndarray:
@@ -383,12 +402,9 @@ def _siphash24(arr: pa.Array, key: bytes, skip: np.ndarray | None = None,
 
     Notes
     -----
-    Every message is one 8-byte little-endian word per full block, then a last
-    word holding its 0-7 remaining bytes and ``len << 56`` (so a message of ``L``
-    bytes has ``L // 8 + 1`` words). Word ``j`` of every row is read at once from a
-    zero-padded copy of the data buffer, through a view of it with 8-byte items at
-    every byte position (``start + 8 j``), and masked to the row's remaining bytes;
-    block ``j`` is compressed on the rows that have at least ``j + 1`` words.
+    The message words of every row are read at once, word ``j`` of all rows together
+    (:func:`_message_words`); block ``j`` is compressed on the rows that have at least
+    ``j + 1`` words.
     """
     n = len(arr)
     if offsets is None:
@@ -396,19 +412,6 @@ def _siphash24(arr: pa.Array, key: bytes, skip: np.ndarray | None = None,
     lengths = offsets[1:] - offsets[:-1]
     if skip is not None and skip.any():
         lengths = np.where(skip, 0, lengths)
-    lo, hi = int(offsets[0]), int(offsets[-1])
-    buf = np.zeros(hi - lo + 8, dtype=np.uint8)
-    data = arr.buffers()[2]
-    if hi > lo:
-        buf[:hi - lo] = np.frombuffer(data, dtype=np.uint8, count=hi - lo, offset=lo)
-    # 8 bytes read at any byte position p <= hi - lo, little-endian (unaligned view)
-    words_at = np.ndarray((hi - lo + 1,), dtype="<u8", buffer=buf, strides=(1,))
-    pos = offsets[:-1] - lo
-    nwords = (lengths >> 3) + 1
-    len_word = lengths.astype(np.uint64)
-    len_word &= np.uint64(0xFF)
-    len_word <<= np.uint64(56)
-
     k0 = int.from_bytes(key[:8], "little")
     k1 = int.from_bytes(key[8:16], "little")
     # the state, as pairs that a SipRound updates alike: a = (v0, v2), b = (v1, v3)
@@ -417,24 +420,11 @@ def _siphash24(arr: pa.Array, key: bytes, skip: np.ndarray | None = None,
     a[0], a[1] = k0 ^ 0x736F6D6570736575, k0 ^ 0x6C7967656E657261
     b[0], b[1] = k1 ^ 0x646F72616E646F6D, k1 ^ 0x7465646279746573
     tmp = np.empty((2, n), dtype=np.uint64)
-    all_rows = int(nwords.min()) if n else 0  # words every row has
-    all_full = all_rows - 1  # ... of which full 8-byte blocks for every row
-    for j in range(int(nwords.max()) if n else 0):
-        if j < all_rows:
-            rows = None
+    for rows, m in _message_words(arr, offsets, lengths):  # block j on the rows that have it
+        if rows is None:
             sa, sb, t = a, b, tmp
-            p, rest, lw = pos + 8 * j, lengths, len_word
         else:
-            rows = np.flatnonzero(nwords > j)
             sa, sb, t = a[:, rows], b[:, rows], tmp[:, :len(rows)]
-            p, rest, lw = pos[rows] + 8 * j, lengths[rows], len_word[rows]
-        m = words_at[p].astype(np.uint64, copy=False)
-        if j >= all_full:  # the last word of some rows: its tail bytes and len << 56
-            keep = _TAIL.take(rest - 8 * j, mode="clip")
-            m &= keep
-            np.invert(keep, out=keep)
-            keep &= lw
-            m |= keep
         sb[1] ^= m  # v3 ^= m
         _sipround(sa, sb, t)
         _sipround(sa, sb, t)
