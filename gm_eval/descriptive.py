@@ -186,7 +186,7 @@ def survey_items(evidence: Evidence) -> pd.DataFrame:
             continue
         mcode = positions_in(df["mechanism_id"], mids)
         known = bool((mcode >= 0).all())
-        slots = mcode * 0  # scratch: one key a row
+        slots = np.empty_like(mcode)  # scratch: one key a row
         for item in items:
             if item not in df.columns:
                 continue

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["value_runs", "per_run"]
+__all__ = ["value_runs", "by_runs", "per_run"]
 
 
 def value_runs(values: pd.Series, max_share: float = 1 / 16) -> tuple[np.ndarray, np.ndarray] | None:
@@ -50,6 +50,19 @@ def value_runs(values: pd.Series, max_share: float = 1 / 16) -> tuple[np.ndarray
     return starts, arr.take(pa.array(starts)).to_numpy(zero_copy_only=False).astype(object)
 
 
+def by_runs(values: pd.Series, fn) -> np.ndarray | None:
+    """``fn`` of the runs' values (an object array), spread over the rows of each run.
+
+    ``fn`` takes the value of every run at once and returns one result a run; None
+    when the column is not read by runs (:func:`value_runs`): hash it.
+    """
+    runs = value_runs(values)
+    if runs is None:
+        return None
+    starts, vals = runs
+    return np.repeat(np.asarray(fn(vals)), np.diff(np.append(starts, len(values))))
+
+
 def per_run(values: pd.Series, test) -> np.ndarray | None:
     """``test(value)`` (a bool) for every row, computed once per run of equal values.
 
@@ -63,9 +76,5 @@ def per_run(values: pd.Series, test) -> np.ndarray | None:
     >>> per_run(pd.Series(["a", "b"] * 16, dtype=pd.StringDtype("pyarrow")), bool) is None
     True
     """
-    runs = value_runs(values)
-    if runs is None:
-        return None
-    starts, vals = runs
-    ok = np.fromiter((bool(test(v)) for v in vals), dtype=bool, count=len(vals))
-    return np.repeat(ok, np.diff(np.append(starts, len(values))))
+    return by_runs(values, lambda vals: np.fromiter((bool(test(v)) for v in vals), dtype=bool,
+                                                    count=len(vals)))

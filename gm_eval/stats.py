@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri as _ndtri
 
-from gm_eval.runs import value_runs
+from gm_eval.runs import by_runs
 
 __all__ = [
     "positions_in",
@@ -156,18 +156,17 @@ def positions_in(values: pd.Series, index: pd.Index) -> np.ndarray:
     """Position of each value in ``index`` (-1 when absent or missing), fast on Arrow strings.
 
     Arrow strings grouped in runs of equal values (mechanism ids of a table sorted or
-    grouped by mechanism) are read by runs (:func:`value_runs`); others are hashed.
+    grouped by mechanism) are read by runs (:func:`gm_eval.runs.by_runs`); others are
+    hashed.
 
     Examples
     --------
     >>> positions_in(pd.Series(["b", "a", None, "z"]), pd.Index(["a", "b"])).tolist()
     [1, 0, -1, -1]
     """
-    runs = value_runs(values)
-    if runs is not None:
-        starts, uniq = runs
-        pos = index.get_indexer(pd.Index(uniq, dtype=object)).astype(np.int64)
-        return np.repeat(pos, np.diff(np.append(starts, len(values))))
+    pos = by_runs(values, lambda u: index.get_indexer(pd.Index(u, dtype=object)).astype(np.int64))
+    if pos is not None:
+        return pos
     codes, uniq = pd.factorize(values)
     pos = index.get_indexer(pd.Index(uniq).astype(object))
     # code -1 (missing) picks the appended -1
